@@ -16,7 +16,9 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--customers", type=click.IntRange(min=1), default=5000, show_default=True)
+@click.option(
+    "--customers", type=click.IntRange(min=1), default=5000, show_default=True
+)
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option(
     "--out",
@@ -63,6 +65,21 @@ def generate(
     )
     for name, rows in counts.items():
         click.echo(f"{name:<18} {rows:>12,} rows")
+
+
+@main.command()
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="SEGMART_DB_PATH",
+    default=Path("segmart.duckdb"),
+    show_default=True,
+)
+def summary(db: Path) -> None:
+    """Print a short summary of the last build (customers, segments, quarantine)."""
+    from segmart.summary import print_summary
+
+    print_summary(db)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,48 @@
+{#- Generic data tests (the project uses no dbt packages). -#}
+
+{#- No two rows share the values of `columns`. -#}
+{% test unique_combination(model, columns) %}
+    select
+        {{ columns | join(', ') }},
+        count(*) as n_rows
+    from {{ model }}
+    group by {{ columns | join(', ') }}
+    having count(*) > 1
+{% endtest %}
+
+{#- Every non-null value lies in [min_value, max_value] (either bound optional). -#}
+{% test accepted_range(model, column_name, min_value=none, max_value=none) %}
+    select {{ column_name }}
+    from {{ model }}
+    where
+        {{ column_name }} is not null
+        and (
+            false
+            {%- if min_value is not none %}
+            or {{ column_name }} < {{ min_value }}
+            {%- endif %}
+            {%- if max_value is not none %}
+            or {{ column_name }} > {{ max_value }}
+            {%- endif %}
+        )
+{% endtest %}
+
+{#- An expression holds on every row (`where` narrows the rows checked). -#}
+{% test expression_is_true(model, expression, where_clause='true') %}
+    select *
+    from {{ model }}
+    where ({{ where_clause }}) and not coalesce(({{ expression }}), false)
+{% endtest %}
+
+{#- Every value of column_name is a value of `field` in `to` (reported, not fatal,
+    when severity is warn: referential gaps are counted, not quarantined). -#}
+{% test relationships_where(model, column_name, to, field, where_clause='true') %}
+    select child.{{ column_name }}
+    from {{ model }} as child
+    left join {{ to }} as parent
+        on child.{{ column_name }} = parent.{{ field }}
+    where
+        child.{{ column_name }} is not null
+        and parent.{{ field }} is null
+        and ({{ where_clause }})
+{% endtest %}

@@ -1,0 +1,91 @@
+-- Every raw order row, parsed, with its quarantine reason and row_status.
+{%- set contract = [
+    'order_id', 'customer_id', 'email', 'ordered_at', 'updated_at', 'currency',
+    'status', 'channel', 'subtotal', 'discount_total', 'discount_codes',
+    'shipping_charged', 'tax_total', 'total', 'shipping_cost'
+] %}
+{%- set money = [
+    'subtotal', 'discount_total', 'shipping_charged', 'tax_total', 'total',
+    'shipping_cost'
+] %}
+
+with source as (
+    select * from {{ source('shop', 'orders') }}
+),
+
+parsed as (
+    select
+        -- ids
+        {{ clean_text('order_id') }} as order_id,
+        {{ clean_text('customer_id') }} as customer_id,
+
+        -- strings
+        {{ parse_email('email') }} as email,
+        upper(trim(currency)) as currency,
+        {{ map_enum('order_status', 'status') }} as status,
+        {{ map_enum('order_channel', 'channel') }} as channel,
+        {{ clean_text('discount_codes') }} as discount_codes,
+
+        -- numerics
+        {% for col in money %}
+            {{ parse_money(col) }} as {{ col }},
+        {% endfor %}
+
+        -- timestamps
+        {{ parse_timestamp('ordered_at') }} as ordered_at,
+        {{ parse_timestamp('updated_at') }} as updated_at,
+
+        -- raw text, for the checks and the quarantine
+        {{ clean_text('email') }} as email_text,
+        ordered_at as ordered_at_text,
+        updated_at as updated_at_text,
+        {% for col in money %}
+            {{ col }} as {{ col }}_text,
+        {% endfor %}
+        _source_file,
+        _raw_row,
+        {{ raw_values_json(contract) }} as raw_values
+    from source
+),
+
+fx_currencies as (
+    select distinct upper(trim(currency)) as currency
+    from {{ source('shop', 'fx_rates') }}
+),
+
+checked as (
+    {%- set checks = [
+        "case when order_id is null then 'missing_order_id' end",
+        timestamp_problem('ordered_at_text', 'ordered_at'),
+        timestamp_problem('updated_at_text', 'updated_at', required=false),
+        "case when currency is null then 'missing_currency' end",
+        "case when not " ~ regex_full_match('currency', '[A-Z]{3}')
+            ~ " then 'invalid_currency' end",
+        "case when (select count(*) from fx_currencies) > 0
+            and currency <> '" ~ (var('base_currency') or 'USD') ~ "'
+            and currency not in (select fx_currencies.currency from fx_currencies)
+            then 'unknown_currency' end",
+    ] %}
+    {%- for col in money %}
+        {#- Some exports sign discounts negative: staging keeps the magnitude. -#}
+        {%- do checks.append(money_problem(
+            col ~ '_text', col, allow_negative=(col == 'discount_total')
+        )) %}
+    {%- endfor %}
+    select
+        *,
+        {{ first_problem(checks) }} as quarantine_reason,
+        {{ all_problems(checks) }} as quarantine_reasons,
+        email is null as is_email_missing,
+        email is null and email_text is not null as is_email_invalid
+    from parsed
+),
+
+labelled as (
+    {{ label_rows(
+        'checked', 'order_id',
+        'coalesce(updated_at, ordered_at) desc, ordered_at desc'
+    ) }}
+)
+
+select * from labelled

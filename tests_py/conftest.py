@@ -1,0 +1,92 @@
+"""Shared fixtures: each data set is built once per pytest session.
+
+dbtRunner is not parallel-safe, so builds happen here, sequentially, and tests
+assert on the resulting DuckDB files (opened read-only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from segmart.dbt import run_dbt
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+class Build:
+    """A finished dbt build: its result and a way to query its database."""
+
+    def __init__(self, db_path: Path, result, raw_dir: Path) -> None:
+        self.db_path = db_path
+        self.result = result
+        self.raw_dir = raw_dir
+
+    def query(self, sql: str, params: list | None = None) -> list[tuple]:
+        with duckdb.connect(str(self.db_path), read_only=True) as con:
+            return con.execute(sql, params or []).fetchall()
+
+    def scalar(self, sql: str, params: list | None = None):
+        rows = self.query(sql, params)
+        return rows[0][0]
+
+
+def build(
+    tmp_root: Path,
+    name: str,
+    raw_dir: Path,
+    *,
+    dbt_vars: dict | None = None,
+    command: str = "build",
+) -> Build:
+    db_path = tmp_root / f"{name}.duckdb"
+    result = run_dbt(
+        [command],
+        db_path=db_path,
+        raw_dir=raw_dir,
+        dbt_vars=dbt_vars,
+        target_path=tmp_root / f"target_{name}",
+    )
+    return Build(db_path, result, raw_dir)
+
+
+@pytest.fixture(scope="session")
+def builder(tmp_path_factory) -> Callable[..., Build]:
+    """Build a raw folder into its own database (cached per name)."""
+    root = tmp_path_factory.mktemp("builds")
+    cache: dict[str, Build] = {}
+
+    def _build(name: str, raw_dir: Path, **kwargs) -> Build:
+        if name not in cache:
+            cache[name] = build(root, name, raw_dir, **kwargs)
+        return cache[name]
+
+    return _build
+
+
+@pytest.fixture(scope="session")
+def generated_raw(tmp_path_factory) -> Path:
+    """A small generated data set (the 'small generated fixture')."""
+    from segmart.generate import generate
+
+    out = tmp_path_factory.mktemp("generated_raw")
+    generate(out_dir=out, customers=400, seed=11, messy=0.03, progress=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def generated(builder, generated_raw) -> Build:
+    result = builder("generated", generated_raw)
+    assert result.result.success, result.result.output[-3000:]
+    return result
+
+
+@pytest.fixture(scope="session")
+def hand(builder) -> Build:
+    """The hand-computed fixture (tests_py/fixtures/raw/hand): known answers."""
+    result = builder("hand", FIXTURES / "raw" / "hand")
+    assert result.result.success, result.result.output[-3000:]
+    return result
