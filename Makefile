@@ -1,5 +1,6 @@
 # segmart: two commands.
-#   make demo   set up, generate demo data, dbt build, print the segment summary
+#   make demo   set up; convert exports in data/raw (or generate demo data when it is
+#               empty); dbt build; write the audience files; print the summary
 #   make test   set up, lint, build the fixtures and the demo data, run pytest
 SHELL := /bin/bash
 PYTHON ?= python3.11
@@ -11,7 +12,7 @@ DEMO_SEED ?= 7
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: setup demo test lint build-demo data clean
+.PHONY: setup demo test lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,16 +22,12 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-data: setup
-	$(BIN)/segmart generate --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED) --out data/raw
-
-demo: data
-	$(BIN)/dbt build --quiet --fail-fast
-	$(BIN)/segmart summary
+demo: setup
+	$(BIN)/segmart run --raw-dir data/raw --demo-customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED)
 
 lint: setup
-	$(BIN)/ruff check segmart tests_py benchmarks
-	$(BIN)/ruff format --check segmart tests_py benchmarks
+	$(BIN)/ruff check segmart tests_py benchmarks models
+	$(BIN)/ruff format --check segmart tests_py benchmarks models
 	$(BIN)/sqlfluff lint models macros tests analyses
 
 test: setup lint

@@ -1,4 +1,60 @@
-{#- The evaluation date of the build (see doc `as_of`), as a scalar expression. -#}
+{#- Build-wide constants, each computed once in int_build_context. -#}
+
+{#- The evaluation date of the build (doc `as_of`), as a scalar expression. -#}
 {% macro as_of_date() -%}
-    (select as_of_date from {{ ref('int_as_of') }})
+    (
+        select build_context.as_of_date
+        from {{ ref('int_build_context') }} as build_context
+    )
+{%- endmacro %}
+
+{#- The currency every amount is converted to (doc `base_currency`). -#}
+{% macro base_currency() -%}
+    (
+        select build_context.base_currency
+        from {{ ref('int_build_context') }} as build_context
+    )
+{%- endmacro %}
+
+{#- Days from `start` to `end` (dates), engine-independent. -#}
+{% macro days_between(start, end) -%}
+    {{ dbt.datediff(start, end, 'day') }}
+{%- endmacro %}
+
+{#- Median of an expression, per engine. -#}
+{% macro median(expression) -%}
+    {{ return(adapter.dispatch('median', 'segmart')(expression)) }}
+{%- endmacro %}
+
+{% macro default__median(expression) -%}
+    percentile_cont(0.5) within group (order by {{ expression }})
+{%- endmacro %}
+
+{% macro duckdb__median(expression) -%}
+    median({{ expression }})
+{%- endmacro %}
+
+{% macro spark__median(expression) -%}
+    percentile({{ expression }}, 0.5)
+{%- endmacro %}
+
+{#- Convert an amount in its own currency to the base currency (one place). -#}
+{% macro to_base_currency(amount, fx_rate) -%}
+    {{ return(adapter.dispatch('to_base_currency', 'segmart')(amount, fx_rate)) }}
+{%- endmacro %}
+
+{% macro default__to_base_currency(amount, fx_rate) -%}
+    cast(
+        round(
+            cast({{ amount }} as decimal(38, 4)) * cast({{ fx_rate }} as decimal(38, 10)),
+            2
+        )
+        as decimal(18, 2)
+    )
+{%- endmacro %}
+
+{#- RFM quintile score 1-5 from a rank (1 = worst) among `total` customers:
+    1 + floor(5 (rank - 1) / total); equal ranks give equal scores. -#}
+{% macro quintile_score(rank, total) -%}
+    cast(1 + floor(5.0 * ({{ rank }} - 1) / {{ total }}) as integer)
 {%- endmacro %}

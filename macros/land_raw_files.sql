@@ -19,7 +19,28 @@
     {{ return(adapter.dispatch('land_raw_files', 'segmart')()) }}
 {% endmacro %}
 
+{#- Other engines cannot read the files: `segmart load` writes the raw tables first.
+    Check that it did, naming what is missing. -#}
 {% macro default__land_raw_files() %}
+    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- set raw_schema = var('raw_schema', 'raw') -%}
+    {%- set missing = [] -%}
+    {%- for node in graph.sources.values()
+        if node.source_name == 'shop' and node.package_name == 'segmart' -%}
+        {%- if adapter.get_relation(
+            database=target.database, schema=raw_schema, identifier=node.name
+        ) is none -%}
+            {%- do missing.append(raw_schema ~ '.' ~ node.name) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if missing -%}
+        {{ exceptions.raise_compiler_error(
+            "segmart: the raw tables " ~ missing | join(', ') ~ " are missing on "
+            ~ "target '" ~ target.name ~ "' (" ~ target.type ~ "): run `segmart load` "
+            ~ "first; it writes every raw export (orders is required) into schema '"
+            ~ raw_schema ~ "'."
+        ) }}
+    {%- endif -%}
     {{ return('') }}
 {% endmacro %}
 

@@ -33,9 +33,17 @@
     end
 {%- endmacro %}
 
-{#- Money: 1234.5, "$1,234.50", "1234.5 USD", "(12.00)" (negative), "-3";
-    with var('decimal_comma') also "1.234,50". Null when blank or unreadable. -#}
+{#- Money: 1234.5, "$1,234.50", "1234.5 USD", "€ 99", "(12.00)" (negative), "-3";
+    with var('decimal_comma') also "1.234,50" and "12,50 €". Null when blank or
+    unreadable. Always decimal(18, 2): parse_decimal with scale 2. -#}
 {% macro parse_money(column) -%}
+    {{ parse_decimal(column, 2) }}
+{%- endmacro %}
+
+{#- A decimal number as decimal(18, scale), read like money (the one implementation
+    of number text: grouping separators, currency symbols or codes, parentheses for
+    negatives, var('decimal_comma')). parse_decimal('rate_to_base', 8) for FX. -#}
+{% macro parse_decimal(column, scale=2) -%}
     {%- set stripped = "regexp_replace(trim(" ~ column ~ "), '[^0-9.,()+-]', '', 'g')" -%}
     {%- if var('decimal_comma', false) -%}
         {%- set pattern = '[(]?[-+]?([0-9]+|[0-9]{1,3}([.][0-9]{3})+)(,[0-9]+)?[)]?' -%}
@@ -48,35 +56,40 @@
         when {{ regex_full_match(stripped, pattern) }}
             and {{ regex_full_match(
                 'trim(' ~ column ~ ')',
-                '[(]?\\s*[-+]?\\s*([A-Za-z]{1,3}\\s*)?[$€£¥]?\\s*[-+]?[0-9][0-9.,]*\\s*([A-Za-z]{3})?\\s*[)]?'
+                '[(]?\\s*[-+]?\\s*([A-Za-z]{1,3}\\s*)?[$€£¥]?\\s*[-+]?[0-9][0-9.,]*\\s*([A-Za-z]{3}|[$€£¥])?\\s*[)]?'
             ) }}
-            then cast(
-                {{ safe_cast_decimal(
-                    "replace(replace(" ~ numeric ~ ", '(', ''), ')', '')"
-                ) }}
-                * case when {{ stripped }} like '(%)' then -1 else 1 end
-                as decimal(18, 2)
-            )
+            then {{ safe_cast(
+                safe_cast_decimal(
+                    "replace(replace(" ~ numeric ~ ", '(', ''), ')', '')", scale + 2
+                ) ~ " * case when " ~ stripped ~ " like '(%)' then -1 else 1 end",
+                'decimal(18, ' ~ scale ~ ')'
+            ) }}
     end
 {%- endmacro %}
 
-{% macro safe_cast_decimal(expression) -%}
-    {{ return(adapter.dispatch('safe_cast_decimal', 'segmart')(expression)) }}
+{#- Cast that gives null instead of failing (on engines that can). Out-of-range
+    numbers become null, so the row is quarantined instead of failing the build. -#}
+{% macro safe_cast(expression, data_type) -%}
+    {{ return(adapter.dispatch('safe_cast', 'segmart')(expression, data_type)) }}
 {%- endmacro %}
 
-{% macro default__safe_cast_decimal(expression) -%}
-    cast({{ expression }} as decimal(18, 4))
+{% macro default__safe_cast(expression, data_type) -%}
+    cast({{ expression }} as {{ data_type }})
 {%- endmacro %}
 
-{% macro duckdb__safe_cast_decimal(expression) -%}
-    try_cast({{ expression }} as decimal(18, 4))
+{% macro duckdb__safe_cast(expression, data_type) -%}
+    try_cast({{ expression }} as {{ data_type }})
+{%- endmacro %}
+
+{% macro safe_cast_decimal(expression, scale=4) -%}
+    {{ safe_cast(expression, 'decimal(38, ' ~ scale ~ ')') }}
 {%- endmacro %}
 
 {#- Integers ("3", " 3 ", "3.0"). -#}
 {% macro parse_integer(column) -%}
     case
         when {{ regex_full_match('trim(' ~ column ~ ')', '[-+]?[0-9]+([.]0+)?') }}
-            then cast({{ safe_cast_decimal('trim(' ~ column ~ ')') }} as integer)
+            then {{ safe_cast(safe_cast_decimal('trim(' ~ column ~ ')'), 'integer') }}
     end
 {%- endmacro %}
 
@@ -96,7 +109,8 @@
 {#- Timestamps, returned as naive UTC:
       ISO 8601 with an offset or Z  -> converted to UTC;
       ISO 8601 without offset, or a date alone -> read in var('source_timezone');
-      var('local_timestamp_format') (e.g. %m/%d/%Y %H:%M) -> read in source_timezone.
+      var('local_timestamp_format') (e.g. %m/%d/%Y %H:%M), or its date part alone
+      (%m/%d/%Y) -> read in source_timezone.
     Null when blank or unreadable. -#}
 {% macro parse_timestamp(column) -%}
     {{ return(adapter.dispatch('parse_timestamp', 'segmart')(column)) }}
@@ -117,14 +131,40 @@
             'UTC',
             timezone(
                 '{{ var("source_timezone") }}',
-                try_strptime({{ text }}, '{{ var("local_timestamp_format") }}')
+                coalesce(
+                    try_strptime({{ text }}, '{{ var("local_timestamp_format") }}'),
+                    try_strptime({{ text }}, '{{ local_date_format() }}')
+                )
             )
         )
     end
 {%- endmacro %}
 
-{#- The newest timestamp a row may carry; later ones are errors (future_*).
-    The only wall-clock read in the project: var('max_valid_date') pins it. -#}
+{#- The date part of var('local_timestamp_format'): '%m/%d/%Y %H:%M' -> '%m/%d/%Y'. -#}
+{% macro local_date_format() -%}
+    {{ var('local_timestamp_format').split(' ')[0] }}
+{%- endmacro %}
+
+{#- Calendar dates (no time zone: a date is the day the export names):
+    ISO 8601 date (a time part is ignored) or the date part of
+    var('local_timestamp_format'). Null when blank or unreadable. -#}
+{% macro parse_date(column) -%}
+    {{ return(adapter.dispatch('parse_date', 'segmart')(column)) }}
+{%- endmacro %}
+
+{% macro duckdb__parse_date(column) -%}
+    {%- set text = 'trim(' ~ column ~ ')' -%}
+    case
+        when {{ regex_full_match(text, '[0-9]{4}-[0-9]{2}-[0-9]{2}([T ].*)?') }}
+            then try_cast(left({{ text }}, 10) as date)
+        else cast(try_strptime({{ text }}, '{{ local_date_format() }}') as date)
+    end
+{%- endmacro %}
+
+{#- The newest timestamp a row may carry: the end of var('max_valid_date'), the
+    last valid day (default: the day after the build date, a day of slack for time
+    zones); later ones are errors (future_*). The only wall-clock read in the
+    project; set max_valid_date to pin it. -#}
 {% macro max_valid_timestamp() -%}
     {%- if var('max_valid_date', '') -%}
         cast('{{ var("max_valid_date") }}' as timestamp) + interval '1 day'
@@ -149,15 +189,66 @@
     end
 {%- endmacro %}
 
-{#- Reason code for a money column: text but no readable amount, or negative. -#}
-{% macro money_problem(raw_column, parsed_column, allow_negative=false) -%}
+{#- Reason code for a parsed value: missing (when required), text but unreadable,
+    negative or zero (numbers, when not allowed). Codes: missing_<col>,
+    unparseable_<col>, negative_<col>, zero_<col>. -#}
+{% macro value_problem(
+    raw_column, parsed_column, required=false, allow_negative=true, allow_zero=true
+) -%}
     case
+        {%- if required %}
+        when {{ clean_text(raw_column) }} is null then 'missing_{{ parsed_column }}'
+        {%- endif %}
         when {{ clean_text(raw_column) }} is not null and {{ parsed_column }} is null
             then 'unparseable_{{ parsed_column }}'
         {%- if not allow_negative %}
         when {{ parsed_column }} < 0 then 'negative_{{ parsed_column }}'
         {%- endif %}
+        {%- if not allow_zero %}
+        when {{ parsed_column }} = 0 then 'zero_{{ parsed_column }}'
+        {%- endif %}
     end
+{%- endmacro %}
+
+{#- Reason code for a money column: text but no readable amount, or negative. -#}
+{% macro money_problem(raw_column, parsed_column, allow_negative=false) -%}
+    {{ value_problem(raw_column, parsed_column, allow_negative=allow_negative) }}
+{%- endmacro %}
+
+{#- Reason code for an email: missing_<col> (blank) or invalid_<col> (text that is
+    not an address). A quarantine reason where the email is the key
+    (suppressions, erasure requests), a counted warning elsewhere. -#}
+{% macro email_problem(raw_column, parsed_column='email') -%}
+    case
+        when {{ clean_text(raw_column) }} is null then 'missing_{{ parsed_column }}'
+        when {{ parsed_column }} is null then 'invalid_{{ parsed_column }}'
+    end
+{%- endmacro %}
+
+{#- Phone: digits only, a leading + kept; null when fewer than 7 digits. -#}
+{% macro parse_phone(column) -%}
+    {%- set digits = "regexp_replace(" ~ column ~ ", '[^0-9]', '', 'g')" -%}
+    case
+        when length({{ digits }}) >= 7
+            then case when trim({{ column }}) like '+%' then '+' else '' end
+            || {{ digits }}
+    end
+{%- endmacro %}
+
+{#- A label as lower snake_case: "Coffee Beans" -> coffee_beans, "Tea & Co." ->
+    tea_co. Letters of any script are kept. -#}
+{% macro snake_case(column) -%}
+    {{ return(adapter.dispatch('snake_case', 'segmart')(column)) }}
+{%- endmacro %}
+
+{% macro default__snake_case(column) -%}
+    nullif(
+        trim(
+            regexp_replace(lower(trim({{ column }})), '[^\p{L}\p{N}]+', '_', 'g'),
+            '_'
+        ),
+        ''
+    )
 {%- endmacro %}
 
 {#- Map a text value to the project vocabulary of `domain` (seed enum_values):
@@ -177,6 +268,15 @@
             ),
             'other'
         )
+    end
+{%- endmacro %}
+
+{#- Warning code unknown_<col> when a non-blank value was mapped to 'other'
+    (a raw 'other' is a known value). Counted in stg_shop__data_quality. -#}
+{% macro enum_problem(raw_column, parsed_column) -%}
+    case
+        when {{ parsed_column }} = 'other' and lower(trim({{ raw_column }})) <> 'other'
+            then 'unknown_{{ parsed_column }}'
     end
 {%- endmacro %}
 

@@ -11,7 +11,11 @@
       quarantined      a reason code is set (kept, with the reason);
       superseded       an older version of a key that has a newer staged version;
       staged           everything else: one row per key.
-    Versions are ordered by `latest_first`, then by the raw values (deterministic). -#}
+    Versions are ordered by `latest_first`, then by the raw values (deterministic).
+
+    Each base model also sets `warnings`: all_problems(...) of the codes that do not
+    stop a row (missing_email, unknown_<column>, ...), counted for staged rows in
+    stg_shop__data_quality. -#}
 
 {% macro first_problem(checks) -%}
     coalesce(
@@ -62,4 +66,33 @@
             else 'staged'
         end as row_status
     from versions
+{%- endmacro %}
+
+{#- The tables of source `shop` that have a base model, in contract order: the
+    list the quarantine, reconciliation and data-quality unions loop over. A
+    static list (not the graph) so that dbt sees every ref at parse time. -#}
+{% macro shop_tables() -%}
+    {{ return([
+        'orders', 'order_lines', 'products', 'refunds', 'customers',
+        'engagement_events', 'tickets', 'reviews', 'campaigns', 'suppressions',
+        'erasure_requests', 'fx_rates'
+    ]) }}
+{%- endmacro %}
+
+{#- One output row per item of a comma-separated text (a select-list expression),
+    e.g. a row's warning codes. -#}
+{% macro split_to_rows(column) -%}
+    {{ return(adapter.dispatch('split_to_rows', 'segmart')(column)) }}
+{%- endmacro %}
+
+{% macro default__split_to_rows(column) -%}
+    unnest(string_to_array({{ column }}, ','))
+{%- endmacro %}
+
+{% macro duckdb__split_to_rows(column) -%}
+    unnest(string_split({{ column }}, ','))
+{%- endmacro %}
+
+{% macro spark__split_to_rows(column) -%}
+    explode(split({{ column }}, ','))
 {%- endmacro %}

@@ -82,5 +82,50 @@ def summary(db: Path) -> None:
     print_summary(db)
 
 
+@main.command()
+@click.option(
+    "--raw-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="SEGMART_RAW_DIR",
+    default=Path("data/raw"),
+    show_default=True,
+    help="Exports to build from: contract files or platform exports (converted in"
+    " place). An empty folder gets demo data.",
+)
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="SEGMART_DB_PATH",
+    default=Path("segmart.duckdb"),
+    show_default=True,
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("data/out/audiences"),
+    show_default=True,
+    help="Where the audience import files go.",
+)
+@click.option("--demo-customers", type=click.IntRange(min=1), default=5000)
+@click.option("--seed", type=int, default=7)
+def run(raw_dir: Path, db: Path, out: Path, demo_customers: int, seed: int) -> None:
+    """The main job: prepare the exports, dbt build, write audiences, summarise."""
+    from segmart.run import resolve, run_pipeline
+
+    code = run_pipeline(
+        resolve(raw_dir), resolve(db), resolve(out), customers=demo_customers, seed=seed
+    )
+    sys.exit(code)
+
+
+def _register_plugins() -> None:
+    from segmart import adapters, notify, outputs
+
+    for module in (adapters, outputs, notify):
+        module.register(main)
+
+
+_register_plugins()
+
 if __name__ == "__main__":
     sys.exit(main())

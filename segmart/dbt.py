@@ -46,12 +46,14 @@ def run_dbt(
     target_path: Path | None = None,
     extra_env: dict[str, str] | None = None,
     echo: bool = False,
+    executable: Sequence[str] | None = None,
 ) -> DbtRun:
     """Invoke dbt (e.g. ``["build"]``) in a subprocess and collect its results.
 
     The database file and raw folder are passed as SEGMART_DB_PATH and
-    SEGMART_RAW_DIR, exactly as a user would set them. A subprocess keeps each
-    build's DuckDB connection out of the caller's process.
+    SEGMART_RAW_DIR, exactly as a user would set them. `executable` replaces the
+    dbt command (e.g. ``segmart.spark``'s dbt with Python models on Spark). A
+    subprocess keeps each build's DuckDB connection out of the caller's process.
     """
     env = dict(os.environ)
     env.update(
@@ -63,7 +65,8 @@ def run_dbt(
         env["SEGMART_RAW_DIR"] = str(raw_dir)
     env.update(extra_env or {})
     target = target_path or project_dir / "target"
-    cli = [dbt_executable(), *args, "--project-dir", str(project_dir)]
+    command = list(executable) if executable else [dbt_executable()]
+    cli = [*command, *args, "--project-dir", str(project_dir)]
     cli += ["--target-path", str(target), "--log-path", str(target / "logs")]
     if dbt_vars:
         cli += ["--vars", json.dumps(dbt_vars)]

@@ -34,7 +34,8 @@ def print_summary(db: Path) -> None:
         if _exists(con, "staging", "stg_shop__data_quality"):
             rows = con.execute(
                 "select source_table, reason, rows_count "
-                "from staging.stg_shop__data_quality order by rows_count desc limit 10"
+                "from staging.stg_shop__data_quality where kind = 'quarantined' "
+                "order by rows_count desc, source_table, reason limit 10"
             ).fetchall()
             if rows:
                 click.echo("\nquarantined rows (top reasons):")

@@ -29,6 +29,12 @@ class Build:
         with duckdb.connect(str(self.db_path), read_only=True) as con:
             return con.execute(sql, params or []).fetchall()
 
+    def query_dicts(self, sql: str, params: list | None = None) -> list[dict]:
+        with duckdb.connect(str(self.db_path), read_only=True) as con:
+            cursor = con.execute(sql, params or [])
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
     def scalar(self, sql: str, params: list | None = None):
         rows = self.query(sql, params)
         return rows[0][0]

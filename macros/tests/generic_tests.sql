@@ -35,8 +35,12 @@
 {% endtest %}
 
 {#- Every value of column_name is a value of `field` in `to` (reported, not fatal,
-    when severity is warn: referential gaps are counted, not quarantined). -#}
-{% test relationships_where(model, column_name, to, field, where_clause='true') %}
+    when severity is warn: referential gaps are counted, not quarantined).
+    when_parent_has_rows: check only when `to` has rows (an optional export that
+    is absent does not make every reference unknown). -#}
+{% test relationships_where(
+    model, column_name, to, field, where_clause='true', when_parent_has_rows=false
+) %}
     select child.{{ column_name }}
     from {{ model }} as child
     left join {{ to }} as parent
@@ -45,4 +49,22 @@
         child.{{ column_name }} is not null
         and parent.{{ field }} is null
         and ({{ where_clause }})
+        {%- if when_parent_has_rows %}
+        and exists (select 1 from {{ to }})
+        {%- endif %}
+{% endtest %}
+
+{#- For each `key`, the sum of column_name over the model's rows is at most the
+    parent's `to_column` (e.g. refunds never add up to more than their order's
+    total). Keys with no parent are left to relationships_where. -#}
+{% test sum_within_parent(model, column_name, key, to, to_key, to_column) %}
+    select
+        child.{{ key }},
+        sum(child.{{ column_name }}) as child_sum,
+        max(parent.{{ to_column }}) as parent_value
+    from {{ model }} as child
+    inner join {{ to }} as parent
+        on child.{{ key }} = parent.{{ to_key }}
+    group by child.{{ key }}
+    having sum(child.{{ column_name }}) > max(parent.{{ to_column }})
 {% endtest %}

@@ -1,21 +1,177 @@
-with orders as (
-    select * from {{ ref('int_orders_identified') }}
-    where not is_cancelled and customer_key is not null
+-- One row per customer with every fact a segment spec may use, as of as_of.
+-- No email, name, phone or postal code: this mart is for BI tools and specs.
+with customers as (
+    select * from {{ ref('int_customers_identified') }}
 ),
 
 order_facts as (
+    select * from {{ ref('int_customer_order_facts') }}
+),
+
+rfm as (
+    select * from {{ ref('int_customers_rfm_scored') }}
+),
+
+engagement as (
+    select * from {{ ref('int_customer_engagement_facts') }}
+),
+
+service as (
+    select * from {{ ref('int_customer_service_facts') }}
+),
+
+text_signals as (
+    select * from {{ ref('int_customer_text_facts') }}
+),
+
+categories as (
+    select * from {{ ref('int_customer_category_facts') }}
+),
+
+predictions as (
+    select * from {{ ref('int_customers_predicted') }}
+),
+
+build_context as (
+    select * from {{ ref('int_build_context') }}
+),
+
+joined as (
     select
-        customer_key,
-        count(*) as orders_count,
-        min(ordered_at) as first_order_at,
-        max(ordered_at) as last_order_at,
-        sum(subtotal - discount_total) as net_revenue
-    from orders
-    group by customer_key
+        -- identity and attributes
+        customers.customer_key,
+        customers.has_account,
+        customers.account_created_date,
+        customers.customer_ids_count,
+        customers.country,
+        customers.region,
+        customers.city,
+        customers.language,
+        customers.company_name,
+        customers.company_size,
+        customers.industry,
+        customers.tags,
+        customers.is_b2b,
+
+        -- orders
+        coalesce(order_facts.orders_count, 0) as orders_count,
+        coalesce(order_facts.order_days_count, 0) as order_days_count,
+        order_facts.first_order_date,
+        order_facts.last_order_date,
+        order_facts.days_since_last_order,
+        order_facts.tenure_days,
+        order_facts.gross_revenue,
+        order_facts.discount_amount,
+        order_facts.net_revenue,
+        order_facts.refund_amount,
+        order_facts.contribution_margin,
+        order_facts.net_revenue_365d,
+        order_facts.contribution_margin_365d,
+        order_facts.average_order_value,
+        order_facts.average_margin_per_order,
+        order_facts.refund_rate,
+        order_facts.return_rate,
+        order_facts.discount_share,
+        coalesce(order_facts.full_price_orders_count, 0) as full_price_orders_count,
+        coalesce(order_facts.discounted_orders_count, 0) as discounted_orders_count,
+        order_facts.has_cost_data,
+        order_facts.last_order_status,
+        order_facts.days_since_last_delivered_order,
+        order_facts.is_last_order_refunded,
+
+        -- rhythm
+        order_facts.median_days_between_orders,
+        order_facts.expected_next_order_date,
+        coalesce(order_facts.is_overdue, false) as is_overdue,
+        case
+            when order_facts.is_overdue
+                then
+                    order_facts.days_since_last_order
+                    - cast(round(order_facts.median_days_between_orders) as integer)
+        end as days_overdue,
+
+        -- rfm
+        rfm.recency_score,
+        rfm.frequency_score,
+        rfm.monetary_score,
+        rfm.rfm_code,
+        rfm.rfm_group,
+        rfm.monetary_revenue_score,
+        rfm.rfm_revenue_code,
+
+        -- engagement and consent
+        engagement.email_sends_30d,
+        engagement.email_opens_30d,
+        engagement.email_clicks_30d,
+        engagement.email_sends_90d,
+        engagement.email_opens_90d,
+        engagement.email_clicks_90d,
+        engagement.sms_sends_30d,
+        engagement.sms_clicks_30d,
+        engagement.sms_sends_90d,
+        engagement.sms_clicks_90d,
+        engagement.last_engaged_date,
+        engagement.days_since_last_engagement,
+        engagement.engagement_score,
+        engagement.has_email_consent,
+        engagement.has_sms_consent,
+        engagement.is_email_suppressed,
+        engagement.is_sms_suppressed,
+        engagement.is_paid_social_suppressed,
+
+        -- service
+        service.tickets_count,
+        service.tickets_90d,
+        service.open_tickets_count,
+        service.negative_satisfaction_count,
+        service.negative_satisfaction_90d,
+        service.last_ticket_date,
+        coalesce(service.has_open_ticket, false) as has_open_ticket,
+
+        -- text signals
+        text_signals.last_ticket_sentiment,
+        text_signals.negative_tickets_90d,
+        coalesce(text_signals.has_open_urgent_ticket, false) as has_open_urgent_ticket,
+        text_signals.last_ticket_intent,
+        text_signals.reviews_count,
+        text_signals.positive_reviews_count,
+        coalesce(text_signals.has_reviewed, false) as has_reviewed,
+
+        -- categories
+        categories.top_category,
+        coalesce(categories.categories_count, 0) as categories_count,
+        categories.categories_bought,
+        categories.next_category,
+        categories.is_next_category_in_stock,
+
+        -- predictions
+        predictions.probability_alive,
+        predictions.expected_orders_90d,
+
+        build_context.as_of_date
+    from customers
+    cross join build_context
+    left join order_facts
+        on customers.customer_key = order_facts.customer_key
+    left join rfm
+        on customers.customer_key = rfm.customer_key
+    left join engagement
+        on customers.customer_key = engagement.customer_key
+    left join service
+        on customers.customer_key = service.customer_key
+    left join text_signals
+        on customers.customer_key = text_signals.customer_key
+    left join categories
+        on customers.customer_key = categories.customer_key
+    left join predictions
+        on customers.customer_key = predictions.customer_key
 ),
 
 final as (
-    select * from order_facts
+    select
+        *,
+        {{ lifecycle_stage() }} as lifecycle_stage
+    from joined
 )
 
 select * from final

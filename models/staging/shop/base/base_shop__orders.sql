@@ -21,7 +21,7 @@ parsed as (
 
         -- strings
         {{ parse_email('email') }} as email,
-        upper(trim(currency)) as currency,
+        upper({{ clean_text('currency') }}) as currency,
         {{ map_enum('order_status', 'status') }} as status,
         {{ map_enum('order_channel', 'channel') }} as channel,
         {{ clean_text('discount_codes') }} as discount_codes,
@@ -37,6 +37,8 @@ parsed as (
 
         -- raw text, for the checks and the quarantine
         {{ clean_text('email') }} as email_text,
+        status as status_text,
+        channel as channel_text,
         ordered_at as ordered_at_text,
         updated_at as updated_at_text,
         {% for col in money %}
@@ -72,10 +74,16 @@ checked as (
             col ~ '_text', col, allow_negative=(col == 'discount_total')
         )) %}
     {%- endfor %}
+    {%- set warnings = [
+        email_problem('email_text'),
+        enum_problem('status_text', 'status'),
+        enum_problem('channel_text', 'channel'),
+    ] %}
     select
         *,
         {{ first_problem(checks) }} as quarantine_reason,
         {{ all_problems(checks) }} as quarantine_reasons,
+        {{ all_problems(warnings) }} as warnings,
         email is null as is_email_missing,
         email is null and email_text is not null as is_email_invalid
     from parsed

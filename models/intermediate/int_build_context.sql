@@ -1,0 +1,37 @@
+-- One row: the constants of this build.
+--   as_of_date     var('as_of') when set, else the newest order date;
+--   base_currency  var('base_currency') when set, else the shop's only order
+--                  currency, else USD.
+with orders as (
+    select * from {{ ref('stg_shop__orders') }}
+),
+
+order_currencies as (
+    select
+        max(ordered_at) as newest_ordered_at,
+        count(distinct currency) as currencies_count,
+        min(currency) as only_currency
+    from orders
+),
+
+final as (
+    select
+        {% if var('as_of', '') %}
+            cast('{{ var("as_of") }}' as date) as as_of_date,
+        {% else %}
+            cast(newest_ordered_at as date) as as_of_date,
+        {% endif %}
+        {% if var('base_currency', '') %}
+            '{{ var("base_currency") }}' as base_currency,
+        {% else %}
+            case
+                when currencies_count = 1 then only_currency else 'USD'
+            end as base_currency,
+        {% endif %}
+        {{ "true" if var('as_of', '') else "false" }} as is_as_of_pinned,
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp)
+            as built_at
+    from order_currencies
+)
+
+select * from final

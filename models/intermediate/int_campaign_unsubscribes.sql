@@ -1,0 +1,18 @@
+-- Customers who unsubscribed from a campaign's message (event with its campaign id).
+with events as (
+    select * from {{ ref('stg_shop__engagement_events') }}
+    where
+        event_type = 'unsubscribed'
+        and campaign_id is not null
+        and email is not null
+        and cast(occurred_at as date) <= {{ as_of_date() }}
+),
+
+final as (
+    select distinct
+        campaign_id,
+        md5(email) as customer_key
+    from events
+)
+
+select * from final

@@ -1,0 +1,38 @@
+{{ config(
+    materialized='incremental',
+    unique_key=['customer_key', 'segment_name', 'experiment'],
+) }}
+-- Every customer x segment ever matched, with its holdout group for the current
+-- experiment (var holdout_experiment). Assignment is a hash (macro holdout_group),
+-- so it is the same on every build; rows are only ever added, never changed.
+with membership as (
+    select * from {{ ref('segment_membership') }}
+),
+
+assigned as (
+    select
+        customer_key,
+        segment_name,
+        '{{ var("holdout_experiment", "always_on") }}' as experiment,
+        {{ holdout_group(
+            'customer_key', 'segment_name',
+            "'" ~ var('holdout_experiment', 'always_on') ~ "'"
+        ) }} as holdout_group,
+        {{ as_of_date() }} as first_assigned_as_of
+    from membership
+),
+
+final as (
+    select assigned.*
+    from assigned
+    {% if is_incremental() %}
+        left join {{ this }} as stored
+            on
+                assigned.customer_key = stored.customer_key
+                and assigned.segment_name = stored.segment_name
+                and assigned.experiment = stored.experiment
+        where stored.customer_key is null
+    {% endif %}
+)
+
+select * from final

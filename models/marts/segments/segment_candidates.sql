@@ -1,0 +1,28 @@
+-- Every customer whose profile matches a segment's rule, before exclusions: one row
+-- per customer x segment, with whether the segment's exclusions remove them and why.
+-- Each spec's rule is inlined from segments/<name>.sql (segment_specs()), so this
+-- model reads customer_profile only and the DAG stays honest.
+{%- set specs = segment_specs() %}
+{%- set types = segment_validate_against_profile(specs, ref('customer_profile')) %}
+
+with customer_profile as (
+    select * from {{ ref('customer_profile') }}
+),
+
+matches as (
+    {{- segment_matches_sql(specs, types) }}
+),
+
+final as (
+    select
+        cast(customer_key as varchar) as customer_key,
+        cast(segment_name as varchar) as segment_name,
+        cast(priority as integer) as priority,
+        cast(is_excluded as boolean) as is_excluded,
+        cast(match_reason as varchar) as match_reason,
+        cast(case when is_excluded then exclusion_values end as varchar)
+            as exclusion_reason
+    from matches
+)
+
+select * from final

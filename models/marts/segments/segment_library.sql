@@ -1,0 +1,157 @@
+-- One row per segment: its spec (from segments/<name>.sql), its size now and at the
+-- previous build, how many customers its exclusions removed, its margin profile and
+-- its QA flags (share within expected, review overdue).
+{%- set specs = segment_specs() %}
+{%- set refreshed_at = run_started_at.strftime("%Y-%m-%d %H:%M:%S") %}
+
+with customer_profile as (
+    select * from {{ ref('customer_profile') }}
+),
+
+candidates as (
+    select * from {{ ref('segment_candidates') }}
+),
+
+membership as (
+    select * from {{ ref('segment_membership') }}
+),
+
+size_history as (
+    select * from {{ ref('segment_history') }}
+),
+
+specs as (
+    {{- segment_spec_rows(specs) }}
+),
+
+build as (
+    select
+        max(as_of_date) as as_of_date,
+        count(*) as customers_total
+    from customer_profile
+),
+
+sizes as (
+    select
+        membership.segment_name,
+        count(*) as customers_count,
+        sum(case when membership.is_primary then 1 else 0 end) as primary_count,
+        avg(customer_profile.contribution_margin) as average_contribution_margin,
+        avg(
+            case
+                when customer_profile.contribution_margin < 0 then 1.0
+                when customer_profile.contribution_margin >= 0 then 0.0
+            end
+        ) as negative_margin_share
+    from membership
+    inner join customer_profile
+        on membership.customer_key = customer_profile.customer_key
+    group by membership.segment_name
+),
+
+excluded as (
+    select
+        segment_name,
+        count(*) as excluded_count
+    from candidates
+    where is_excluded
+    group by segment_name
+),
+
+previous_date as (
+    select max(size_history.as_of_date) as as_of_date
+    from size_history
+    cross join build
+    where size_history.as_of_date < build.as_of_date
+),
+
+-- the size at the latest earlier build in the history (0: no member that day)
+previous as (
+    select
+        specs.segment_name,
+        previous_date.as_of_date,
+        coalesce(size_history.customers_count, 0) as customers_count
+    from specs
+    cross join previous_date
+    left join size_history
+        on
+            specs.segment_name = size_history.segment_name
+            and previous_date.as_of_date = size_history.as_of_date
+    where previous_date.as_of_date is not null
+),
+
+measured as (
+    select
+        specs.*,
+        build.as_of_date,
+        build.customers_total,
+        coalesce(sizes.customers_count, 0) as customers_count,
+        coalesce(sizes.primary_count, 0) as primary_count,
+        coalesce(excluded.excluded_count, 0) as excluded_count,
+        cast(coalesce(sizes.customers_count, 0) as double)
+        / nullif(build.customers_total, 0) as share_of_customers,
+        previous.customers_count as previous_customers_count,
+        previous.as_of_date as previous_as_of_date,
+        sizes.average_contribution_margin,
+        sizes.negative_margin_share
+    from specs
+    cross join build
+    left join sizes
+        on specs.segment_name = sizes.segment_name
+    left join excluded
+        on specs.segment_name = excluded.segment_name
+    left join previous
+        on specs.segment_name = previous.segment_name
+),
+
+-- owner, refresh and rule are keywords to sqlfluff, but they are the spec's field
+-- names (DESIGN.md), hence the noqa below.
+final as (
+    select
+        cast(segment_name as varchar) as segment_name,
+        cast(purpose as varchar) as purpose,
+        cast(priority as integer) as priority,
+        cast(owner as varchar) as owner,  -- noqa: RF04
+        cast(refresh as varchar) as refresh,  -- noqa: RF04
+        cast(channels as varchar) as channels,
+        cast(success_measure as varchar) as success_measure,
+        cast(nullif(offer_hint, '') as varchar) as offer_hint,
+        cast(rule as varchar) as rule,  -- noqa: RF04
+        cast(exclusions as varchar) as exclusions,
+        cast(expected_share_min as double) as expected_share_min,
+        cast(expected_share_max as double) as expected_share_max,
+        cast(share_severity as varchar) as share_severity,
+        cast(allow_empty as boolean) as allow_empty,
+        cast(review_by as date) as review_by,
+        cast(spec_file as varchar) as spec_file,
+        cast(customers_count as bigint) as customers_count,
+        cast(share_of_customers as double) as share_of_customers,
+        cast(primary_count as bigint) as primary_count,
+        cast(excluded_count as bigint) as excluded_count,
+        cast(previous_customers_count as bigint) as previous_customers_count,
+        cast(customers_count - previous_customers_count as bigint)
+            as customers_count_change,
+        cast(previous_as_of_date as date) as previous_as_of_date,
+        coalesce(
+            previous_customers_count > 0
+            and abs(customers_count - previous_customers_count)
+            > {{ var('size_anomaly_threshold', 0.3) }} * previous_customers_count,
+            false
+        ) as is_size_anomaly,
+        cast(average_contribution_margin as decimal(18, 2))
+            as average_contribution_margin,
+        cast(negative_margin_share as double) as negative_margin_share,
+        cast(
+            share_of_customers between expected_share_min and expected_share_max
+            as boolean
+        ) as is_share_within_expected,
+        cast(
+            review_by < cast('{{ refreshed_at[:10] }}' as date) as boolean
+        ) as is_review_overdue,
+        cast(customers_total as bigint) as customers_total,
+        cast(as_of_date as date) as as_of_date,
+        cast('{{ refreshed_at }}' as timestamp) as last_refreshed_at
+    from measured
+)
+
+select * from final

@@ -1,0 +1,20 @@
+with base as (
+    select * from {{ ref('base_shop__order_lines') }}
+    where row_status = 'staged'
+),
+
+final as (
+    select
+        -- ids
+        order_id,
+        line_id,
+        sku,
+
+        -- numerics (order currency)
+        quantity,
+        unit_price,
+        coalesce(abs(line_discount), 0) as line_discount
+    from base
+)
+
+select * from final

@@ -1,0 +1,31 @@
+{#- Champions: the repeat customers who earn the shop the most right now. -#}
+{% macro segment_spec__champions() %}
+    {%- set rule -%}
+        orders_count >= {{ var('champions_min_orders') }}
+        and contribution_margin > 0
+        and not coalesce(has_open_ticket, false)
+        and days_since_last_order <= {{ var('segment_active_days') }}
+    {%- endset -%}
+    {%- set exclusions -%}
+        -- serial returners are not champions, whatever they order
+        coalesce(refund_rate, 0) > {{ var('champions_max_refund_rate') }}
+    {%- endset -%}
+    {{ return({
+        'name': 'champions',
+        'purpose': 'Thank and retain the active repeat customers who earn the most '
+            ~ 'margin: early access and recognition, no discount they do not need.',
+        'rule': rule,
+        'exclusions': exclusions,
+        'priority': 10,
+        'owner': 'crm-owner@example.com',
+        'refresh': 'daily',
+        'channels': ['email', 'sms', 'paid_social'],
+        'success_measure': 'Repeat-purchase rate and contribution margin per member '
+            ~ 'over the next 90 days, against a holdout.',
+        'offer_hint': 'Early access and thanks; no discount.',
+        'expected_share': [0.01, 0.20],
+        'share_severity': 'warn',
+        'allow_empty': false,
+        'review_by': '2027-06-30',
+    }) }}
+{% endmacro %}
