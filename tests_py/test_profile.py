@@ -229,7 +229,8 @@ def test_categories(profile):
 
 def test_identity_audit(profile_build):
     got = profile_build.query(
-        "select finding, customer_key, related_count from intermediate.int_identity_audit"
+        "select finding, customer_key, related_count "
+        "from intermediate.int_identity_audit"
     )
     assert ("email_with_many_customer_ids", ANN, 2) in got
     assert ("unidentified_orders", None, 1) in got
