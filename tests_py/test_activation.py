@@ -131,7 +131,7 @@ def test_change_names_the_reason_values(history):
 def test_holdout_assignment_is_the_hash_and_kept_across_builds(history):
     rows = history.query(
         "select customer_key, segment_name, experiment, holdout_group, "
-        "cast(first_assigned_as_of as varchar) from main.segment_holdouts"
+        "cast(first_assigned_as_of as varchar) from activation.segment_holdouts"
     )
     assert rows
     for customer_key, segment, experiment, group, _ in rows:
@@ -147,14 +147,14 @@ def test_holdout_does_not_depend_on_who_else_is_there(history, generated_twice):
         ((r[0], r[1]), r[2])
         for r in history.query(
             "select customer_key, segment_name, holdout_group "
-            "from main.segment_holdouts"
+            "from activation.segment_holdouts"
         )
     )
     b = dict(
         ((r[0], r[1]), r[2])
         for r in generated_twice.query(
             "select customer_key, segment_name, holdout_group "
-            "from main.segment_holdouts"
+            "from activation.segment_holdouts"
         )
     )
     for pair in set(a) & set(b):

@@ -13,12 +13,14 @@
     specs, ref('customer_profile'), warn=false
 ) %}
 
-with current_membership as (
-    select * from {{ ref('segment_membership') }}
+with history as (
+    select * from {{ ref('segment_membership_history') }}
 ),
 
-history as (
-    select * from {{ ref('segment_membership_history') }}
+-- this build's rows of the history (every match, and the fallback segment)
+current_membership as (
+    select * from history
+    where as_of_date = {{ as_of_date() }}
 ),
 
 profile as (
@@ -86,6 +88,8 @@ left_segment as (
         was_primary as is_primary,
         case
             when customer_key is null then 'no longer a customer'
+            when left_segment_name = '{{ var("segment_fallback_name") }}'
+                then 'matches a segment now'
             {% for spec in specs %}
                 when left_segment_name = '{{ spec.name }}'
                     then {{ segment_reason_sql(spec.rule_columns, types) }}

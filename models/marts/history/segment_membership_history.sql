@@ -4,11 +4,26 @@
     incremental_strategy='delete+insert',
 ) }}
 -- Who was in which segment on each as_of date: one row per as_of x customer x
--- segment. Each build replaces the rows of its own as_of date, so building a date
--- twice gives the same rows and past dates can be backfilled
--- (`segmart backfill`). A full refresh starts the history again.
+-- segment, plus the fallback segment for customers who matched none (so every
+-- customer has a primary row on every date). Each build replaces the rows of its
+-- own as_of date, so building a date twice gives the same rows and past dates can
+-- be backfilled (oldest first). A full refresh starts the history again.
 with membership as (
     select * from {{ ref('segment_membership') }}
+),
+
+customer_segment as (
+    select * from {{ ref('customer_segment') }}
+),
+
+unsegmented as (
+    select
+        customer_key,
+        primary_segment as segment_name,
+        true as is_primary,
+        'matched no segment' as match_reason
+    from customer_segment
+    where matched_segments_count = 0
 ),
 
 final as (
@@ -18,7 +33,16 @@ final as (
         segment_name,
         is_primary,
         match_reason
-    from membership
+    from (
+        select
+            customer_key,
+            segment_name,
+            is_primary,
+            match_reason
+        from membership
+        union all
+        select * from unsegmented
+    ) as memberships
 )
 
 select * from final
