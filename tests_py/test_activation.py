@@ -56,17 +56,18 @@ def build_dates(root: Path, name: str, raw_dir: Path, dates: list[str | None]) -
 
 
 @pytest.fixture(scope="module")
-def history(tmp_path_factory) -> Build:
-    root = tmp_path_factory.mktemp("history")
+def profile_history(tmp_path_factory) -> Build:
+    root = tmp_path_factory.mktemp("profile_history")
     return build_dates(
         root, "profile_twice", FIXTURES / "raw" / "profile", ["2024-03-31", None]
     )
 
 
 @pytest.fixture(scope="module")
-def generated_twice(tmp_path_factory, generated_raw) -> Build:
-    root = tmp_path_factory.mktemp("generated_twice")
-    return build_dates(root, "generated_twice", generated_raw, ["2026-04-30", None])
+def generated_twice(history) -> Build:
+    """The generated data set built as of 2026-03-31 and then as of its newest
+    data (conftest's `history`, shared with the CLI and report tests)."""
+    return history
 
 
 def primary(build: Build, customer_key: str) -> dict[str, str]:
@@ -78,10 +79,10 @@ def primary(build: Build, customer_key: str) -> dict[str, str]:
     return dict(rows)
 
 
-def test_history_keeps_both_dates(history):
+def test_history_keeps_both_dates(profile_history):
     dates = [
         r[0]
-        for r in history.query(
+        for r in profile_history.query(
             "select distinct cast(as_of_date as varchar) "
             "from main.segment_membership_history order by 1"
         )
@@ -89,18 +90,21 @@ def test_history_keeps_both_dates(history):
     assert dates == ["2024-03-31", "2024-06-30"]
 
 
-def test_primary_segments_move_as_worked_out(history):
-    assert primary(history, ANN) == {
+def test_primary_segments_move_as_worked_out(profile_history):
+    assert primary(profile_history, ANN) == {
         "2024-03-31": "loyal",
         "2024-06-30": "angry_high_value",
     }
-    assert primary(history, BOB) == {"2024-03-31": FALLBACK, "2024-06-30": "at_risk"}
+    assert primary(profile_history, BOB) == {
+        "2024-03-31": FALLBACK,
+        "2024-06-30": "at_risk",
+    }
 
 
-def test_transitions_count_the_moves(history):
+def test_transitions_count_the_moves(profile_history):
     moves = dict(
         ((r[0], r[1]), r[2])
-        for r in history.query(
+        for r in profile_history.query(
             "select from_segment, to_segment, customers_count "
             "from main.segment_transitions "
             "where from_as_of_date = '2024-03-31' and to_as_of_date = '2024-06-30'"
@@ -113,8 +117,8 @@ def test_transitions_count_the_moves(history):
     )
 
 
-def test_change_names_the_reason_values(history):
-    rows = history.query(
+def test_change_names_the_reason_values(profile_history):
+    rows = profile_history.query(
         "select change_type, reason from main.customer_segment_changes "
         "where customer_key = ? and segment_name = 'at_risk' "
         "and as_of_date = '2024-06-30'",
@@ -128,8 +132,8 @@ def test_change_names_the_reason_values(history):
     assert "orders_count=3" in reason
 
 
-def test_holdout_assignment_is_the_hash_and_kept_across_builds(history):
-    rows = history.query(
+def test_holdout_assignment_is_the_hash_and_kept_across_builds(profile_history):
+    rows = profile_history.query(
         "select customer_key, segment_name, experiment, holdout_group, "
         "cast(first_assigned_as_of as varchar) from activation.segment_holdouts"
     )
@@ -141,11 +145,11 @@ def test_holdout_assignment_is_the_hash_and_kept_across_builds(history):
     assert first[(ANN, "loyal")] == "2024-03-31"
 
 
-def test_holdout_does_not_depend_on_who_else_is_there(history, generated_twice):
+def test_holdout_does_not_depend_on_who_else_is_there(profile_history, generated_twice):
     """The same (customer, segment) pair gets the same group in any data set."""
     a = dict(
         ((r[0], r[1]), r[2])
-        for r in history.query(
+        for r in profile_history.query(
             "select customer_key, segment_name, holdout_group "
             "from activation.segment_holdouts"
         )

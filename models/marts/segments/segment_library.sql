@@ -65,19 +65,26 @@ previous_date as (
     where size_history.as_of_date < build.as_of_date
 ),
 
--- the size at the latest earlier build in the history (0: no member that day)
+-- segments present in an earlier build (a new spec has no previous size)
+seen_before as (
+    select distinct size_history.segment_name
+    from size_history
+    cross join build
+    where size_history.as_of_date < build.as_of_date
+),
+
+-- the size at the latest earlier build (0: no member that day)
 previous as (
     select
-        specs.segment_name,
+        seen_before.segment_name,
         previous_date.as_of_date,
         coalesce(size_history.customers_count, 0) as customers_count
-    from specs
+    from seen_before
     cross join previous_date
     left join size_history
         on
-            specs.segment_name = size_history.segment_name
+            seen_before.segment_name = size_history.segment_name
             and previous_date.as_of_date = size_history.as_of_date
-    where previous_date.as_of_date is not null
 ),
 
 measured as (
@@ -88,7 +95,7 @@ measured as (
         coalesce(sizes.customers_count, 0) as customers_count,
         coalesce(sizes.primary_count, 0) as primary_count,
         coalesce(excluded.excluded_count, 0) as excluded_count,
-        cast(coalesce(sizes.customers_count, 0) as double)
+        cast(coalesce(sizes.customers_count, 0) as {{ type_double() }})
         / nullif(build.customers_total, 0) as share_of_customers,
         previous.customers_count as previous_customers_count,
         previous.as_of_date as previous_as_of_date,
@@ -108,24 +115,24 @@ measured as (
 -- names (DESIGN.md), hence the noqa below.
 final as (
     select
-        cast(segment_name as varchar) as segment_name,
-        cast(purpose as varchar) as purpose,
+        cast(segment_name as {{ dbt.type_string() }}) as segment_name,
+        cast(purpose as {{ dbt.type_string() }}) as purpose,
         cast(priority as integer) as priority,
-        cast(owner as varchar) as owner,  -- noqa: RF04
-        cast(refresh as varchar) as refresh,  -- noqa: RF04
-        cast(channels as varchar) as channels,
-        cast(success_measure as varchar) as success_measure,
-        cast(nullif(offer_hint, '') as varchar) as offer_hint,
-        cast(rule as varchar) as rule,  -- noqa: RF04
-        cast(exclusions as varchar) as exclusions,
-        cast(expected_share_min as double) as expected_share_min,
-        cast(expected_share_max as double) as expected_share_max,
-        cast(share_severity as varchar) as share_severity,
+        cast(owner as {{ dbt.type_string() }}) as owner,  -- noqa: RF04
+        cast(refresh as {{ dbt.type_string() }}) as refresh,  -- noqa: RF04
+        cast(channels as {{ dbt.type_string() }}) as channels,
+        cast(success_measure as {{ dbt.type_string() }}) as success_measure,
+        cast(nullif(offer_hint, '') as {{ dbt.type_string() }}) as offer_hint,
+        cast(rule as {{ dbt.type_string() }}) as rule,  -- noqa: RF04
+        cast(exclusions as {{ dbt.type_string() }}) as exclusions,
+        cast(expected_share_min as {{ type_double() }}) as expected_share_min,
+        cast(expected_share_max as {{ type_double() }}) as expected_share_max,
+        cast(share_severity as {{ dbt.type_string() }}) as share_severity,
         cast(allow_empty as boolean) as allow_empty,
         cast(review_by as date) as review_by,
-        cast(spec_file as varchar) as spec_file,
+        cast(spec_file as {{ dbt.type_string() }}) as spec_file,
         cast(customers_count as bigint) as customers_count,
-        cast(share_of_customers as double) as share_of_customers,
+        cast(share_of_customers as {{ type_double() }}) as share_of_customers,
         cast(primary_count as bigint) as primary_count,
         cast(excluded_count as bigint) as excluded_count,
         cast(previous_customers_count as bigint) as previous_customers_count,
@@ -140,7 +147,7 @@ final as (
         ) as is_size_anomaly,
         cast(average_contribution_margin as decimal(18, 2))
             as average_contribution_margin,
-        cast(negative_margin_share as double) as negative_margin_share,
+        cast(negative_margin_share as {{ type_double() }}) as negative_margin_share,
         cast(
             share_of_customers between expected_share_min and expected_share_max
             as boolean
