@@ -2,6 +2,11 @@
 #   make demo   set up; convert exports in data/raw (or generate demo data when it is
 #               empty); dbt build; write the audience files; print the summary
 #   make test   set up, lint, build the fixtures and the demo data, run pytest
+#   make test-spark  only the Spark build and the DuckDB = Spark equality
+#   make test-postgres  only the PostgreSQL build (a local server, scripts/pg_start.sh),
+#               the BI role test and the DuckDB = PostgreSQL equality
+#   make bench  the benchmark (benchmarks/README.md), not part of make test;
+#               make bench TIERS=S,M for the smaller tiers only
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
@@ -9,15 +14,16 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_CUSTOMERS ?= 5000
 DEMO_SEED ?= 7
+TIERS ?= S,M,L
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: setup demo test lint clean
+.PHONY: setup demo test test-spark test-postgres lint browser bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -e ".[dev,report,spark,postgres]"
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -30,8 +36,32 @@ lint: setup
 	$(BIN)/ruff format --check segmart tests_py benchmarks models
 	$(BIN)/sqlfluff lint models macros tests analyses
 
-test: setup lint
-	$(BIN)/pytest
+# Headless Chromium for the report's browser test (Debian packages; CI runs as root).
+browser:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+		$$([ "$$(id -u)" = 0 ] || echo sudo) apt-get update && \
+		DEBIAN_FRONTEND=noninteractive $$([ "$$(id -u)" = 0 ] || echo sudo) \
+			apt-get install -y --no-install-recommends chromium chromium-driver; \
+	fi
+
+# The PostgreSQL and Spark suites are not in `make test` yet: they were written in
+# the first session and not yet verified on a clean machine (see the issue notes).
+test: setup lint browser
+	$(BIN)/pytest -m "not spark and not postgres"
+
+# The Spark build and the DuckDB = Spark equality (not yet in make test).
+test-spark: setup
+	$(BIN)/pytest -m spark
+
+# The PostgreSQL build, the BI role and the DuckDB = PostgreSQL equality (not
+# in make test yet). The tests start and stop a server of their own.
+test-postgres: setup
+	$(BIN)/pytest -m postgres
+
+bench: setup
+	$(BIN)/pip install --quiet -e ".[bench]"
+	$(BIN)/python benchmarks/run.py --tiers $(TIERS) $(BENCH_ARGS)
 
 clean:
-	rm -rf target logs segmart.duckdb* data/raw/*.csv data/raw/*.parquet
+	rm -rf target logs segmart.duckdb* data/out
+	find data/raw -mindepth 1 ! -name .gitkeep -delete

@@ -37,17 +37,18 @@ size as (
         'size' as page_section,
         1 as item_number,
         segment_name as subject,
-        cast(customers_count as varchar) || ' of '
-        || cast(customers_total as varchar) || ' customers; expected share '
-        || cast(expected_share_min as varchar) || ' to '
-        || cast(expected_share_max as varchar)
+        cast(customers_count as {{ dbt.type_string() }}) || ' of '
+        || cast(customers_total as {{ dbt.type_string() }})
+        || ' customers; expected share '
+        || cast(expected_share_min as {{ dbt.type_string() }}) || ' to '
+        || cast(expected_share_max as {{ dbt.type_string() }})
         || case
             when is_share_within_expected then ' (within)'
             else ' (outside: ' || share_severity || ')'
         end
-        || '; excluded ' || cast(excluded_count as varchar)
+        || '; excluded ' || cast(excluded_count as {{ dbt.type_string() }})
         || '; previous build ' || coalesce(
-            cast(previous_customers_count as varchar), 'none'
+            cast(previous_customers_count as {{ dbt.type_string() }}), 'none'
         ) as detail,
         share_of_customers as amount
     from segment_library
@@ -60,7 +61,7 @@ margin_profile as (
         segment_name as subject,
         'average contribution margin; share with negative margin '
         || coalesce(
-            cast(round(negative_margin_share, 3) as varchar), 'unknown'
+            cast(round(negative_margin_share, 3) as {{ dbt.type_string() }}), 'unknown'
         ) as detail,
         cast(average_contribution_margin as double) as amount
     from segment_library
@@ -108,9 +109,10 @@ other_segments as (
             order by shared_customers desc, segment_b asc
         ) as item_number,
         segment_b as subject,
-        cast(shared_customers as varchar) || ' shared customers; share of '
+        cast(shared_customers as {{ dbt.type_string() }})
+        || ' shared customers; share of '
         || segment_b || ' ' || coalesce(
-            cast(round(share_of_b, 3) as varchar), 'n/a'
+            cast(round(share_of_b, 3) as {{ dbt.type_string() }}), 'n/a'
         ) as detail,
         share_of_a as amount
     from overlap

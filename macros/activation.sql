@@ -15,10 +15,6 @@
     cast(('0x' || substr(md5({{ expression }}), 1, 8)) as bigint) / 4294967296.0
 {%- endmacro %}
 
-{% macro spark__hash_fraction(expression) -%}
-    cast(conv(substr(md5({{ expression }}), 1, 8), 16, 10) as bigint) / 4294967296.0
-{%- endmacro %}
-
 {#- 'control' for a var('holdout_share') (default 10%) of customers per segment and
     experiment, 'treatment' for the rest: a hash of (customer_key, segment,
     experiment), so a customer's group never changes between builds and does not

@@ -16,9 +16,10 @@
     )
 {%- endmacro %}
 
-{#- Days from `start` to `end` (dates), engine-independent. -#}
+{#- Days from `start` to `end` (dates), engine-independent, as a bigint (an
+    integer on PostgreSQL and Spark otherwise). -#}
 {% macro days_between(start, end) -%}
-    {{ dbt.datediff(start, end, 'day') }}
+    cast({{ dbt.datediff(start, end, 'day') }} as bigint)
 {%- endmacro %}
 
 {#- Median of an expression, per engine. -#}
@@ -32,10 +33,6 @@
 
 {% macro duckdb__median(expression) -%}
     median({{ expression }})
-{%- endmacro %}
-
-{% macro spark__median(expression) -%}
-    percentile({{ expression }}, 0.5)
 {%- endmacro %}
 
 {#- Convert an amount in its own currency to the base currency (one place). -#}

@@ -19,8 +19,15 @@
     regexp_full_match({{ expression }}, '{{ pattern }}')
 {%- endmacro %}
 
-{% macro spark__regex_full_match(expression, pattern) -%}
-    ({{ expression }} rlike '^(?:{{ pattern }})$')
+{#- Every match of `pattern` replaced (spark__ in macros/engines/spark.sql). -#}
+{% macro regexp_replace_all(expression, pattern, replacement) -%}
+    {{ return(adapter.dispatch('regexp_replace_all', 'segmart')(
+        expression, pattern, replacement
+    )) }}
+{%- endmacro %}
+
+{% macro default__regexp_replace_all(expression, pattern, replacement) -%}
+    regexp_replace({{ expression }}, '{{ pattern }}', '{{ replacement }}', 'g')
 {%- endmacro %}
 
 {#- Email: trimmed, lower-cased; null unless it looks like local@domain.tld. -#}
@@ -44,7 +51,7 @@
     of number text: grouping separators, currency symbols or codes, parentheses for
     negatives, var('decimal_comma')). parse_decimal('rate_to_base', 8) for FX. -#}
 {% macro parse_decimal(column, scale=2) -%}
-    {%- set stripped = "regexp_replace(trim(" ~ column ~ "), '[^0-9.,()+-]', '', 'g')" -%}
+    {%- set stripped = regexp_replace_all('trim(' ~ column ~ ')', '[^0-9.,()+-]', '') -%}
     {%- if var('decimal_comma', false) -%}
         {%- set pattern = '[(]?[-+]?([0-9]+|[0-9]{1,3}([.][0-9]{3})+)(,[0-9]+)?[)]?' -%}
         {%- set numeric = "replace(replace(" ~ stripped ~ ", '.', ''), ',', '.')" -%}
@@ -52,19 +59,24 @@
         {%- set pattern = '[(]?[-+]?([0-9]+|[0-9]{1,3}(,[0-9]{3})+)([.][0-9]+)?[)]?' -%}
         {%- set numeric = "replace(" ~ stripped ~ ", ',', '')" -%}
     {%- endif -%}
-    case
+    {#- Negated, not multiplied by -1: on Spark a product of decimal(38, s) loses
+        scale. -#}
+    {%- set amount = safe_cast_decimal(
+        "replace(replace(" ~ numeric ~ ", '(', ''), ')', '')", scale + 2
+    ) -%}
+    {#- The outer cast keeps precision and scale (PostgreSQL's case drops them). -#}
+    cast(case
         when {{ regex_full_match(stripped, pattern) }}
             and {{ regex_full_match(
                 'trim(' ~ column ~ ')',
                 '[(]?\\s*[-+]?\\s*([A-Za-z]{1,3}\\s*)?[$€£¥]?\\s*[-+]?[0-9][0-9.,]*\\s*([A-Za-z]{3}|[$€£¥])?\\s*[)]?'
             ) }}
             then {{ safe_cast(
-                safe_cast_decimal(
-                    "replace(replace(" ~ numeric ~ ", '(', ''), ')', '')", scale + 2
-                ) ~ " * case when " ~ stripped ~ " like '(%)' then -1 else 1 end",
+                "case when " ~ stripped ~ " like '(%)' then -" ~ amount
+                ~ " else " ~ amount ~ " end",
                 'decimal(18, ' ~ scale ~ ')'
             ) }}
-    end
+    end as decimal(18, {{ scale }}))
 {%- endmacro %}
 
 {#- Cast that gives null instead of failing (on engines that can). Out-of-range
@@ -227,7 +239,7 @@
 
 {#- Phone: digits only, a leading + kept; null when fewer than 7 digits. -#}
 {% macro parse_phone(column) -%}
-    {%- set digits = "regexp_replace(" ~ column ~ ", '[^0-9]', '', 'g')" -%}
+    {%- set digits = regexp_replace_all(column, '[^0-9]', '') -%}
     case
         when length({{ digits }}) >= 7
             then case when trim({{ column }}) like '+%' then '+' else '' end
@@ -299,12 +311,4 @@
         '{{ col }}', {{ col }}{{ ',' if not loop.last }}
         {%- endfor %}
     ) as varchar)
-{%- endmacro %}
-
-{% macro spark__raw_values_json(columns) -%}
-    to_json(named_struct(
-        {%- for col in columns %}
-        '{{ col }}', {{ col }}{{ ',' if not loop.last }}
-        {%- endfor %}
-    ))
 {%- endmacro %}

@@ -92,7 +92,3 @@
 {% macro duckdb__split_to_rows(column) -%}
     unnest(string_split({{ column }}, ','))
 {%- endmacro %}
-
-{% macro spark__split_to_rows(column) -%}
-    explode(split({{ column }}, ','))
-{%- endmacro %}

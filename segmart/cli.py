@@ -119,9 +119,9 @@ def run(raw_dir: Path, db: Path, out: Path, demo_customers: int, seed: int) -> N
 
 
 def _register_plugins() -> None:
-    from segmart import adapters, notify, outputs
+    from segmart import adapters, commands, load, notify, outputs, publish, spark
 
-    for module in (adapters, outputs, notify):
+    for module in (adapters, outputs, notify, commands, load, publish, spark):
         module.register(main)
 
 

@@ -10,8 +10,9 @@ codes as (
         r.score as recency_score,
         f.score as frequency_score,
         m.score as monetary_score,
-        cast(r.score as varchar) || cast(f.score as varchar) || cast(m.score as varchar)
-            as rfm_code
+        cast(r.score as {{ dbt.type_string() }})
+        || cast(f.score as {{ dbt.type_string() }})
+        || cast(m.score as {{ dbt.type_string() }}) as rfm_code
     from scores as r
     cross join scores as f
     cross join scores as m
@@ -59,7 +60,7 @@ select rfm_code from missing_or_wrong
 union all
 select rfm_code from extra
 union all
-select 'only ' || cast(groups_count as varchar) || ' groups'
+select 'only ' || cast(groups_count as {{ dbt.type_string() }}) || ' groups'
 from groups_present
 where groups_count <> 11
 union all

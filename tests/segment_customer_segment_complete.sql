@@ -47,7 +47,7 @@ problems as (
     union all
 
     select
-        cast(null as varchar) as customer_key,
+        cast(null as {{ dbt.type_string() }}) as customer_key,
         'row counts differ' as problem
     from profile_count
     cross join segment_count

@@ -29,8 +29,8 @@ violations as (
         union all
     {%- endfor %}
     select
-        cast(null as varchar) as customer_key,
-        cast(null as varchar) as segment_name
+        cast(null as {{ dbt.type_string() }}) as customer_key,
+        cast(null as {{ dbt.type_string() }}) as segment_name
     where false
 )
 

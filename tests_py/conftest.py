@@ -96,3 +96,23 @@ def hand(builder) -> Build:
     result = builder("hand", FIXTURES / "raw" / "hand")
     assert result.result.success, result.result.output[-3000:]
     return result
+
+
+@pytest.fixture(scope="session")
+def history(tmp_path_factory, generated_raw) -> Build:
+    """The small generated data set built twice into one database by the CLI
+    (`segmart backfill`): as of 2026-03-31, then as of the newest data, so the
+    history marts hold a pair of builds. Read by the CLI, report and browser tests.
+    """
+    from click.testing import CliRunner
+
+    from segmart.cli import main
+
+    root = tmp_path_factory.mktemp("history")
+    db_path = root / "history.duckdb"
+    args = ["backfill", "--from", "2026-03-31", "--to", "2026-03-31", "--every", "1"]
+    args += ["--db", str(db_path), "--raw-dir", str(generated_raw)]
+    args += ["--target-path", str(root / "target")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output[-3000:]
+    return Build(db_path, result, generated_raw)

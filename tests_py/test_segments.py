@@ -30,7 +30,16 @@ from segmart.segments import qa_page
 
 HAND = Path(__file__).parent / "fixtures" / "raw" / "hand"
 SPECS = Path(__file__).parent / "fixtures" / "segments"
-SKIP_AT_ROOT = {".venv", ".git", "target", "logs", "data", ".pytest_cache"}
+SKIP_AT_ROOT = {
+    ".venv",
+    ".git",
+    "target",
+    "logs",
+    "data",
+    ".pytest_cache",
+    ".pg",
+    ".spark",
+}
 # The segment marts, everything they read and every test of only those: the
 # marts downstream (audiences, history) are not needed to see a new segment.
 BUILD_SEGMENTS = [

@@ -26,9 +26,9 @@
             as {{ text }}) as success_measure,
         cast({{ segment_sql_string(spec.offer_hint if spec else '') }} as {{ text }})
             as offer_hint,
-        cast({{ spec.expected_share_min if spec else 0 }} as double)
+        cast({{ spec.expected_share_min if spec else 0 }} as {{ type_double() }})
             as expected_share_min,
-        cast({{ spec.expected_share_max if spec else 0 }} as double)
+        cast({{ spec.expected_share_max if spec else 0 }} as {{ type_double() }})
             as expected_share_max,
         cast(
             {{ segment_sql_string(spec.share_severity if spec else '') }} as {{ text }}
@@ -61,11 +61,12 @@
             {%- set quoted = column if modules.re.match('^[a-z_][a-z0-9_]*$', column)
                 else adapter.quote(column) %}
             {%- set quoted = qualifier ~ '.' ~ quoted if qualifier else quoted %}
-            {%- set value = 'round(' ~ quoted ~ ', 3)'
-                if types.get(column | lower, '') in ['double', 'float', 'real']
-                else quoted %}
+            {%- set is_double = types.get(column | lower, '')
+                in ['double', 'double precision', 'float', 'float8', 'real'] %}
+            {%- set text = double_text(round_double(quoted, 3)) if is_double
+                else 'cast(' ~ quoted ~ ' as ' ~ dbt.type_string() ~ ')' %}
             '{{ column }}='
-            || coalesce(cast({{ value }} as {{ dbt.type_string() }}), 'null')
+            || coalesce({{ text }}, 'null')
             {%- endfor %}
         )
     {%- endif -%}

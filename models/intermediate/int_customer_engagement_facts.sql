@@ -122,7 +122,7 @@ final as (
                         + coalesce(event_facts.sms_sends_90d, 0),
                         1
                     )
-                ), 1) as double)
+                ), 1) as {{ type_double() }})
         end as engagement_score,
 
         -- consent: the latest consent event wins

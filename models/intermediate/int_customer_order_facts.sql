@@ -43,7 +43,10 @@ rhythm as (
     select
         customer_key,
         {{ median('gap_days') }} as median_days_between_orders,
-        cast(round({{ median('gap_days') }}) as integer) as median_gap_days
+        -- rounded as a decimal: half away from zero on every engine (a double
+        -- rounds half to even on PostgreSQL)
+        cast(round(cast({{ median('gap_days') }} as decimal(18, 4))) as integer)
+            as median_gap_days
     from gaps
     where gap_days is not null
     group by customer_key
@@ -107,9 +110,10 @@ totals as (
         ) as margin_before_refunds_365d,
         avg(net_revenue) as average_order_value,
         avg(contribution_margin) as average_margin_per_order,
-        avg(case when is_refunded then 1.0 else 0.0 end) as refund_rate,
-        avg(case when is_returned then 1.0 else 0.0 end) as return_rate,
-        avg(case when is_discounted then 1.0 else 0.0 end) as discount_share,
+        -- integer averages: a double everywhere (Spark keeps 5 decimals of 1.0)
+        avg(case when is_refunded then 1 else 0 end) as refund_rate,
+        avg(case when is_returned then 1 else 0 end) as return_rate,
+        avg(case when is_discounted then 1 else 0 end) as discount_share,
         cast(sum(case when is_discounted then 0 else 1 end) as bigint)
             as full_price_orders_count,
         cast(sum(case when is_discounted then 1 else 0 end) as bigint)
@@ -136,12 +140,12 @@ final as (
         last_orders.last_order_status,
         last_orders.is_last_order_refunded,
 
-        -- money (base currency)
-        totals.gross_revenue,
-        totals.discount_amount,
-        totals.net_revenue,
-        totals.refund_amount,
-        totals.contribution_margin,
+        -- money (base currency); a sum's precision differs by engine: fix it
+        cast(totals.gross_revenue as decimal(38, 2)) as gross_revenue,
+        cast(totals.discount_amount as decimal(38, 2)) as discount_amount,
+        cast(totals.net_revenue as decimal(38, 2)) as net_revenue,
+        cast(totals.refund_amount as decimal(38, 2)) as refund_amount,
+        cast(totals.contribution_margin as decimal(38, 2)) as contribution_margin,
         cast(totals.net_revenue_365d as decimal(18, 2)) as net_revenue_365d,
         cast(
             totals.margin_before_refunds_365d
@@ -153,15 +157,16 @@ final as (
             as average_margin_per_order,
 
         -- rates
-        cast(totals.refund_rate as double) as refund_rate,
-        cast(totals.return_rate as double) as return_rate,
-        cast(totals.discount_share as double) as discount_share,
+        cast(totals.refund_rate as {{ type_double() }}) as refund_rate,
+        cast(totals.return_rate as {{ type_double() }}) as return_rate,
+        cast(totals.discount_share as {{ type_double() }}) as discount_share,
         totals.full_price_orders_count,
         totals.discounted_orders_count,
         totals.has_cost_data,
 
         -- rhythm
-        cast(rhythm.median_days_between_orders as double) as median_days_between_orders,
+        cast(rhythm.median_days_between_orders as {{ type_double() }})
+            as median_days_between_orders,
         case
             when rhythm.median_days_between_orders is not null
                 then cast(

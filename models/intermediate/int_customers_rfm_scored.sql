@@ -42,9 +42,10 @@ final as (
         scored.monetary_revenue_score,
         rfm_map.rfm_code,
         rfm_map.rfm_group,
-        cast(scored.recency_score as varchar)
-        || cast(scored.frequency_score as varchar)
-        || cast(scored.monetary_revenue_score as varchar) as rfm_revenue_code
+        cast(scored.recency_score as {{ dbt.type_string() }})
+        || cast(scored.frequency_score as {{ dbt.type_string() }})
+        || cast(scored.monetary_revenue_score as {{ dbt.type_string() }})
+            as rfm_revenue_code
     from scored
     inner join rfm_map
         on

@@ -42,19 +42,23 @@ currencies as (
     select distinct currency from rates
 ),
 
+-- the newest rate day on or before each day: a running max over the days (a
+-- correlated subquery here is planned per day x rate on PostgreSQL)
 filled as (
     select
         currencies.currency,
         days_in_range.rate_date,
-        (
-            select max(rates.rate_date)
-            from rates
-            where
-                rates.currency = currencies.currency
-                and rates.rate_date <= days_in_range.rate_date
+        max(rates.rate_date) over (
+            partition by currencies.currency
+            order by days_in_range.rate_date
+            rows between unbounded preceding and current row
         ) as source_rate_date
     from currencies
     cross join days_in_range
+    left join rates
+        on
+            currencies.currency = rates.currency
+            and days_in_range.rate_date = rates.rate_date
 ),
 
 converted as (

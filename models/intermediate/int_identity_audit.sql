@@ -36,7 +36,7 @@ emails_with_many_ids as (
     select
         'email_with_many_customer_ids' as finding,
         md5(email) as customer_key,
-        cast(null as varchar) as customer_id,
+        cast(null as {{ dbt.type_string() }}) as customer_id,
         count(distinct customer_id) as related_count,
         {{ dbt.listagg('customer_id', "', '", 'order by customer_id') }}
             as related_values
@@ -48,7 +48,7 @@ emails_with_many_ids as (
 ids_with_many_emails as (
     select
         'customer_id_with_many_emails' as finding,
-        cast(null as varchar) as customer_key,
+        cast(null as {{ dbt.type_string() }}) as customer_key,
         customer_id,
         count(distinct email) as related_count,
         {{ dbt.listagg('md5(email)', "', '", 'order by md5(email)') }} as related_values
@@ -60,10 +60,10 @@ ids_with_many_emails as (
 unidentified as (
     select
         'unidentified_orders' as finding,
-        cast(null as varchar) as customer_key,
-        cast(null as varchar) as customer_id,
+        cast(null as {{ dbt.type_string() }}) as customer_key,
+        cast(null as {{ dbt.type_string() }}) as customer_id,
         count(*) as related_count,
-        cast(null as varchar) as related_values
+        cast(null as {{ dbt.type_string() }}) as related_values
     from orders
     where customer_key is null and not is_identity_erased
 ),

@@ -87,7 +87,9 @@ joined as (
             when order_facts.is_overdue
                 then
                     order_facts.days_since_last_order
-                    - cast(round(order_facts.median_days_between_orders) as integer)
+                    - cast(round(
+                        cast(order_facts.median_days_between_orders as decimal(18, 4))
+                    ) as integer)
         end as days_overdue,
 
         -- rfm

@@ -1,13 +1,18 @@
 {{ config(
     materialized='incremental',
     unique_key='as_of_date',
-    incremental_strategy='delete+insert',
+    incremental_strategy=(
+        'insert_overwrite' if target.type == 'spark' else 'delete+insert'
+    ),
+    partition_by=(['as_of_date'] if target.type == 'spark' else none),
 ) }}
 -- Per customer, the segments entered and left since the previous as_of date of the
 -- history, with the reason values at this date: for `entered`, the profile values
 -- that made the rule true; for `left`, the current values of the columns the rule
 -- uses (why it no longer holds) or why the customer left the profile. Backfill in
 -- date order (`segmart backfill` does).
+-- On Spark (no delete on Parquet) the table is partitioned by as_of_date and a
+-- build overwrites its date's partition.
 {%- set specs = segment_specs() %}
 {%- set types = segment_validate_against_profile(
     specs, ref('customer_profile'), warn=false

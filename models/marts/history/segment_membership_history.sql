@@ -1,13 +1,18 @@
 {{ config(
     materialized='incremental',
     unique_key='as_of_date',
-    incremental_strategy='delete+insert',
+    incremental_strategy=(
+        'insert_overwrite' if target.type == 'spark' else 'delete+insert'
+    ),
+    partition_by=(['as_of_date'] if target.type == 'spark' else none),
 ) }}
 -- Who was in which segment on each as_of date: one row per as_of x customer x
 -- segment, plus the fallback segment for customers who matched none (so every
 -- customer has a primary row on every date). Each build replaces the rows of its
 -- own as_of date, so building a date twice gives the same rows and past dates can
 -- be backfilled (oldest first). A full refresh starts the history again.
+-- On Spark (no delete on Parquet) the table is partitioned by as_of_date and a
+-- build overwrites its date's partition.
 with membership as (
     select * from {{ ref('segment_membership') }}
 ),

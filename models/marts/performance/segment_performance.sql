@@ -18,14 +18,15 @@ by_group as (
         is_window_complete,
         holdout_group,
         count(*) as recipients,
-        avg(case when is_converted then 1.0 else 0.0 end) as conversion_rate,
-        avg(cast(revenue_in_window as double)) as revenue_per_recipient,
-        avg(cast(margin_in_window as double)) as margin_per_recipient,
-        coalesce(var_samp(cast(margin_in_window as double)), 0) as margin_variance,
-        sum(cast(revenue_in_window as double))
+        avg(case when is_converted then 1 else 0 end) as conversion_rate,
+        avg(cast(revenue_in_window as {{ type_double() }})) as revenue_per_recipient,
+        avg(cast(margin_in_window as {{ type_double() }})) as margin_per_recipient,
+        coalesce(var_samp(cast(margin_in_window as {{ type_double() }})), 0)
+            as margin_variance,
+        sum(cast(revenue_in_window as {{ type_double() }}))
         / nullif(sum(orders_in_window), 0) as average_order_value,
-        avg(case when has_order_in_60_days then 1.0 else 0.0 end) as repeat_rate_60d,
-        avg(case when is_unsubscribed then 1.0 else 0.0 end) as unsubscribe_rate
+        avg(case when has_order_in_60_days then 1 else 0 end) as repeat_rate_60d,
+        avg(case when is_unsubscribed then 1 else 0 end) as unsubscribe_rate
     from exposures
     group by
         campaign_id, segment_name, experiment, channel, sent_date,
@@ -104,14 +105,16 @@ final as (
         treatment_repeat_rate_60d,
         control_repeat_rate_60d,
         treatment_unsubscribe_rate,
-        round(conversion_lift, 6) as conversion_lift,
-        round(conversion_lift - {{ z }} * conversion_lift_se, 6)
+        {{ round_double('conversion_lift', 6) }} as conversion_lift,
+        {{ round_double('conversion_lift - ' ~ z ~ ' * conversion_lift_se', 6) }}
             as conversion_lift_ci_low,
-        round(conversion_lift + {{ z }} * conversion_lift_se, 6)
+        {{ round_double('conversion_lift + ' ~ z ~ ' * conversion_lift_se', 6) }}
             as conversion_lift_ci_high,
-        round(margin_lift, 6) as margin_lift,
-        round(margin_lift - {{ z }} * margin_lift_se, 6) as margin_lift_ci_low,
-        round(margin_lift + {{ z }} * margin_lift_se, 6) as margin_lift_ci_high
+        {{ round_double('margin_lift', 6) }} as margin_lift,
+        {{ round_double('margin_lift - ' ~ z ~ ' * margin_lift_se', 6) }}
+            as margin_lift_ci_low,
+        {{ round_double('margin_lift + ' ~ z ~ ' * margin_lift_se', 6) }}
+            as margin_lift_ci_high
     from paired
 )
 

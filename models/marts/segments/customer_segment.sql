@@ -24,18 +24,19 @@ matched as (
 
 final as (
     select
-        cast(customer_profile.customer_key as varchar) as customer_key,
+        cast(customer_profile.customer_key as {{ dbt.type_string() }}) as customer_key,
         cast(
             coalesce(
                 matched.primary_segment, '{{ var("segment_fallback_name") }}'
-            ) as varchar
+            ) as {{ dbt.type_string() }}
         ) as primary_segment,
         cast(matched.primary_segment_priority as integer) as primary_segment_priority,
-        cast(matched.matched_segments as varchar) as matched_segments,
+        cast(matched.matched_segments as {{ dbt.type_string() }}) as matched_segments,
         cast(coalesce(matched.matched_segments_count, 0) as integer)
             as matched_segments_count,
-        cast(customer_profile.rfm_group as varchar) as rfm_group,
-        cast(customer_profile.lifecycle_stage as varchar) as lifecycle_stage,
+        cast(customer_profile.rfm_group as {{ dbt.type_string() }}) as rfm_group,
+        cast(customer_profile.lifecycle_stage as {{ dbt.type_string() }})
+            as lifecycle_stage,
         cast(customer_profile.as_of_date as date) as as_of_date
     from customer_profile
     left join matched

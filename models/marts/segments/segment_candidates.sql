@@ -15,12 +15,12 @@ matches as (
 
 final as (
     select
-        cast(customer_key as varchar) as customer_key,
-        cast(segment_name as varchar) as segment_name,
+        cast(customer_key as {{ dbt.type_string() }}) as customer_key,
+        cast(segment_name as {{ dbt.type_string() }}) as segment_name,
         cast(priority as integer) as priority,
         cast(is_excluded as boolean) as is_excluded,
-        cast(match_reason as varchar) as match_reason,
-        cast(case when is_excluded then exclusion_values end as varchar)
+        cast(match_reason as {{ dbt.type_string() }}) as match_reason,
+        cast(case when is_excluded then exclusion_values end as {{ dbt.type_string() }})
             as exclusion_reason
     from matches
 )

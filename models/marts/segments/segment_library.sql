@@ -39,8 +39,8 @@ sizes as (
         avg(customer_profile.contribution_margin) as average_contribution_margin,
         avg(
             case
-                when customer_profile.contribution_margin < 0 then 1.0
-                when customer_profile.contribution_margin >= 0 then 0.0
+                when customer_profile.contribution_margin < 0 then 1
+                when customer_profile.contribution_margin >= 0 then 0
             end
         ) as negative_margin_share
     from membership

@@ -25,12 +25,12 @@ ranked as (
 
 final as (
     select
-        cast(customer_key as varchar) as customer_key,
-        cast(segment_name as varchar) as segment_name,
+        cast(customer_key as {{ dbt.type_string() }}) as customer_key,
+        cast(segment_name as {{ dbt.type_string() }}) as segment_name,
         cast(priority as integer) as priority,
         cast(segment_rank as integer) as segment_rank,
         cast(segment_rank = 1 as boolean) as is_primary,
-        cast(match_reason as varchar) as match_reason
+        cast(match_reason as {{ dbt.type_string() }}) as match_reason
     from ranked
 )
 

@@ -35,18 +35,18 @@ shared as (
 
 final as (
     select
-        cast(pairs.segment_a as varchar) as segment_a,
-        cast(pairs.segment_b as varchar) as segment_b,
+        cast(pairs.segment_a as {{ dbt.type_string() }}) as segment_a,
+        cast(pairs.segment_b as {{ dbt.type_string() }}) as segment_b,
         cast(pairs.customers_count_a as bigint) as customers_count_a,
         cast(pairs.customers_count_b as bigint) as customers_count_b,
         cast(coalesce(shared.shared_customers, 0) as bigint) as shared_customers,
         cast(
-            cast(coalesce(shared.shared_customers, 0) as double)
-            / nullif(pairs.customers_count_a, 0) as double
+            cast(coalesce(shared.shared_customers, 0) as {{ type_double() }})
+            / nullif(pairs.customers_count_a, 0) as {{ type_double() }}
         ) as share_of_a,
         cast(
-            cast(coalesce(shared.shared_customers, 0) as double)
-            / nullif(pairs.customers_count_b, 0) as double
+            cast(coalesce(shared.shared_customers, 0) as {{ type_double() }})
+            / nullif(pairs.customers_count_b, 0) as {{ type_double() }}
         ) as share_of_b
     from pairs
     left join shared

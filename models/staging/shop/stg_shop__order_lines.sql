@@ -13,7 +13,7 @@ final as (
         -- numerics (order currency)
         quantity,
         unit_price,
-        coalesce(abs(line_discount), 0) as line_discount
+        cast(coalesce(abs(line_discount), 0) as decimal(18, 2)) as line_discount
     from base
 )
 

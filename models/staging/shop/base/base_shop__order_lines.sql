@@ -49,7 +49,7 @@ checked as (
         *,
         {{ first_problem(checks) }} as quarantine_reason,
         {{ all_problems(checks) }} as quarantine_reasons,
-        cast(null as varchar) as warnings
+        cast(null as {{ dbt.type_string() }}) as warnings
     from parsed
 ),
 

@@ -1,0 +1,823 @@
+"""segmart's benchmark: one command, every tier, every figure (benchmarks/README.md).
+
+    .venv/bin/python benchmarks/run.py [--tiers S,M,L] [--work-dir DIR]
+    make bench [TIERS=S,M]
+
+Per tier it generates the demo exports (``segmart generate``, fixed seed), keeps
+the last day apart, and measures on the same files:
+
+1. the floor: one hand-written DuckDB query (``reference_floor.sql``) computing the
+   per-customer RFM and margin facts;
+2. the same facts in pandas (``reference_pandas.py``);
+3. a full ``dbt build`` into a fresh database: wall time, peak memory (the peak
+   resident set of the dbt process, from wait4), node time per layer from
+   run_results.json;
+4. that the floor, pandas and ``customer_profile`` hold the same facts;
+5. a daily refresh: the last day's rows are appended to the exports and ``dbt
+   build`` runs again on the same database (whatever the project does today:
+   incremental models where it has them).
+
+Results are merged into ``benchmarks/results.json`` (a tier run later replaces
+that tier only) and the table in ``benchmarks/README.md`` is rewritten from it.
+Not part of ``make test``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+
+BENCH_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = BENCH_DIR.parent
+sys.path.insert(0, str(PROJECT_DIR))
+
+from segmart.contract import contract  # noqa: E402
+from segmart.dbt import dbt_executable  # noqa: E402
+
+TIERS = {"S": 10_000, "M": 100_000, "L": 1_000_000}
+SEED = 7
+# The base exports end on BASE_END; the refresh appends BASE_END + 1 day.
+BASE_END = date(2026, 6, 30)
+GIB = 1024**3
+RESULTS_JSON = BENCH_DIR / "results.json"
+README = BENCH_DIR / "README.md"
+TABLE_START = "<!-- results:start -->"
+TABLE_END = "<!-- results:end -->"
+TARGETS = {
+    "build_vs_floor_max": 3.0,
+    "pandas_vs_build_min": 5.0,
+    "peak_memory_gib_max": 8.0,
+    "refresh_vs_build_max": 0.10,
+}
+
+# The date that puts a row in the last day (the "daily export delta"): rows whose
+# date is after BASE_END are appended by the refresh. Order lines follow their order;
+# products are a catalogue snapshot (all in the base).
+ROW_DATES = {
+    "orders": "coalesce(updated_at, ordered_at)",
+    "refunds": "refunded_at",
+    "customers": "created_at",
+    "engagement_events": "occurred_at",
+    "tickets": "created_at",
+    "reviews": "created_at",
+    "campaigns": "sent_at",
+    "suppressions": "suppressed_at",
+    "erasure_requests": "requested_at",
+    "fx_rates": "rate_date",
+}
+
+
+def log(message: str) -> None:
+    stamp = datetime.now().strftime("%H:%M:%S")
+    print(f"[{stamp}] {message}", flush=True)
+
+
+# ------------------------------------------------------------------------------------
+# Measuring a subprocess
+# ------------------------------------------------------------------------------------
+
+
+def measured(
+    cmd: list[str],
+    log_path: Path,
+    *,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    timeout: float | None = None,
+) -> dict:
+    """Run `cmd`; return its wall time, exit code and peak RSS (GiB).
+
+    The peak is ru_maxrss of the child from wait4: the largest resident set the
+    process reached (dbt, DuckDB and the Python models run in that one process).
+    On timeout the process group is terminated and `timed_out` is set.
+    """
+    load_before = os.getloadavg()[0]
+    start = time.perf_counter()
+    timed_out = False
+    with open(log_path, "w") as out:
+        proc = subprocess.Popen(
+            cmd,
+            env=env,
+            cwd=cwd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        kill_at = None
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            now = time.perf_counter()
+            if timeout and now - start > timeout and not timed_out:
+                timed_out = True
+                kill_at = now + 15
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGTERM)
+            if kill_at and now > kill_at:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                kill_at = None
+            time.sleep(0.2)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return {
+        "seconds": round(time.perf_counter() - start, 2),
+        "returncode": proc.returncode,
+        "peak_rss_gib": round(usage.ru_maxrss * 1024 / GIB, 3),
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
+        "timed_out": timed_out,
+        "load_average_before": round(load_before, 2),
+        "load_average_after": round(os.getloadavg()[0], 2),
+        "log": str(log_path),
+    }
+
+
+# ------------------------------------------------------------------------------------
+# Data: generate, split off the last day, append it
+# ------------------------------------------------------------------------------------
+
+
+def prepare_data(tier_dir: Path, customers: int) -> dict:
+    """Exports ending BASE_END in tier_dir/base, the next day's rows in tier_dir/delta.
+
+    One generation ending BASE_END + 1 day, split by row date, so the appended day
+    is consistent with the base (same people, ids and catalogue). Cached: a stamp
+    with the same customers, seed and dates skips the work.
+    """
+    stamp_path = tier_dir / "data.json"
+    wanted = {"customers": customers, "seed": SEED, "base_end": str(BASE_END)}
+    if stamp_path.exists():
+        stamp = json.loads(stamp_path.read_text())
+        if {k: stamp.get(k) for k in wanted} == wanted:
+            log(f"reusing the exports in {tier_dir}")
+            return stamp
+    for sub in ("full", "base", "delta"):
+        shutil.rmtree(tier_dir / sub, ignore_errors=True)
+    tier_dir.mkdir(parents=True, exist_ok=True)
+    full = tier_dir / "full"
+    log(f"generating {customers:,} customers into {full}")
+    segmart_cli = str(Path(sys.executable).parent / "segmart")
+    gen = measured(
+        [
+            segmart_cli,
+            "generate",
+            "--customers",
+            str(customers),
+            "--seed",
+            str(SEED),
+            "--end-date",
+            str(BASE_END + timedelta(days=1)),
+            "--out",
+            str(full),
+            "--quiet",
+        ],
+        tier_dir / "generate.log",
+        cwd=PROJECT_DIR,
+    )
+    if gen["returncode"] != 0:
+        raise RuntimeError(f"segmart generate failed: see {gen['log']}")
+    log(f"generated in {gen['seconds']:.0f} s; splitting off {BASE_END + timedelta(1)}")
+    start = time.perf_counter()
+    files = split_last_day(full, tier_dir / "base", tier_dir / "delta")
+    shutil.rmtree(full)
+    stamp = {
+        **wanted,
+        "generate_seconds": gen["seconds"],
+        "split_seconds": round(time.perf_counter() - start, 1),
+        "files": files,
+        "base_bytes": sum(p.stat().st_size for p in (tier_dir / "base").iterdir()),
+    }
+    stamp_path.write_text(json.dumps(stamp, indent=2) + "\n")
+    return stamp
+
+
+def split_last_day(full: Path, base: Path, delta: Path) -> dict:
+    """Write base (rows up to BASE_END, with header) and delta (later, no header)."""
+    base.mkdir(parents=True)
+    delta.mkdir(parents=True)
+    counts: dict[str, dict[str, int]] = {}
+    con = duckdb.connect()
+    try:
+
+        def reader(path: Path) -> str:
+            return (
+                f"read_csv('{path}', header = true, all_varchar = true, delim = ',',"
+                " quote = '\"', escape = '\"')"
+            )
+
+        def copy(select: str, out: Path, header: bool) -> int:
+            head = "true" if header else "false"
+            con.execute(f"copy ({select}) to '{out}' (format csv, header {head})")
+            return con.execute(f"select count(*) from ({select})").fetchone()[0]
+
+        for name in contract():
+            src = full / f"{name}.csv"
+            if not src.exists():
+                continue
+            if name == "order_lines":
+                con.execute(
+                    "create or replace temp table base_orders as select distinct"
+                    f" order_id from {reader(base / 'orders.csv')}"
+                )
+                in_base = "order_id in (select order_id from base_orders)"
+                cond_base, cond_delta = in_base, f"not ({in_base})"
+            elif name in ROW_DATES:
+                day = f"try_cast(left({ROW_DATES[name]}, 10) as date)"
+                cond_base = f"coalesce({day} <= date '{BASE_END}', true)"
+                cond_delta = f"{day} > date '{BASE_END}'"
+            else:
+                cond_base, cond_delta = "true", "false"
+            select = f"select * from {reader(src)} where "
+            counts[name] = {
+                "base_rows": copy(select + cond_base, base / src.name, True),
+                "delta_rows": copy(select + cond_delta, delta / src.name, False),
+            }
+    finally:
+        con.close()
+    return counts
+
+
+@contextlib.contextmanager
+def appended(base: Path, delta: Path):
+    """Append the delta rows to the base files; truncate them back afterwards."""
+    sizes = {p: p.stat().st_size for p in base.glob("*.csv")}
+    try:
+        for part in delta.glob("*.csv"):
+            if part.stat().st_size == 0:
+                continue
+            with open(base / part.name, "ab") as out, open(part, "rb") as src:
+                shutil.copyfileobj(src, out, 16 * 1024 * 1024)
+        yield
+    finally:
+        for path, size in sizes.items():
+            os.truncate(path, size)
+
+
+# ------------------------------------------------------------------------------------
+# dbt
+# ------------------------------------------------------------------------------------
+
+
+def dbt_build(
+    db_path: Path, raw_dir: Path, target: Path, timeout: float | None
+) -> dict:
+    env = dict(os.environ)
+    env.update(
+        {
+            "DBT_PROFILES_DIR": str(PROJECT_DIR),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "0",
+            "SEGMART_DB_PATH": str(db_path),
+            "SEGMART_RAW_DIR": str(raw_dir),
+        }
+    )
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "run_results.json").unlink(missing_ok=True)
+    cmd = [dbt_executable(), "build", "--project-dir", str(PROJECT_DIR)]
+    cmd += ["--target-path", str(target), "--log-path", str(target / "logs")]
+    run = measured(cmd, target / "build.log", env=env, cwd=PROJECT_DIR, timeout=timeout)
+    run["command"] = "dbt build"
+    run.update(node_times(target))
+    if run["returncode"] != 0:
+        run["progress"] = last_progress_line(target / "build.log")
+    return run
+
+
+def layer_of(unique_id: str, nodes: dict) -> str:
+    """staging / intermediate / marts / seeds / landing for a run_results entry."""
+    if unique_id.startswith("operation."):
+        return "landing"
+    node = nodes.get(unique_id, {})
+    if unique_id.startswith(("test.", "unit_test.")):
+        parents = [p for p in node.get("depends_on", {}).get("nodes", []) if p]
+        models = [p for p in parents if p.startswith(("model.", "seed."))]
+        return layer_of(models[0], nodes) if models else "other"
+    path = node.get("original_file_path", "")
+    for layer in ("staging", "intermediate", "marts"):
+        if path.startswith(f"models/{layer}/"):
+            return layer
+    return "seeds" if unique_id.startswith("seed.") else "other"
+
+
+def node_times(target: Path) -> dict:
+    """Sum of node execution times per layer (models and tests apart)."""
+    results_path = target / "run_results.json"
+    manifest_path = target / "manifest.json"
+    if not results_path.exists() or not manifest_path.exists():
+        return {}
+    results = json.loads(results_path.read_text())
+    manifest = json.loads(manifest_path.read_text())
+    nodes = {**manifest["nodes"], **manifest.get("unit_tests", {})}
+    layers: dict[str, dict[str, float]] = {}
+    statuses: dict[str, int] = {}
+    for result in results["results"]:
+        uid = result["unique_id"]
+        kind = "tests" if uid.startswith(("test.", "unit_test.")) else "models"
+        if uid.startswith("seed."):
+            kind = "models"
+        layer = layers.setdefault(layer_of(uid, nodes), {"models": 0.0, "tests": 0.0})
+        layer[kind] += result["execution_time"]
+        statuses[result["status"]] = statuses.get(result["status"], 0) + 1
+    rfm_path = ancestors(manifest, "model.segmart.int_customers_rfm_scored")
+    rfm_seconds = sum(
+        r["execution_time"]
+        for r in results["results"]
+        if r["unique_id"] in rfm_path or r["unique_id"].startswith("operation.")
+    )
+    return {
+        "layers": {
+            name: {k: round(v, 1) for k, v in times.items()}
+            for name, times in sorted(layers.items())
+        },
+        "node_statuses": statuses,
+        "rfm_path_node_seconds": round(rfm_seconds, 1),
+        "dbt_elapsed_seconds": round(results.get("elapsed_time", 0.0), 1),
+    }
+
+
+def ancestors(manifest: dict, unique_id: str) -> set[str]:
+    """The model and every model or seed upstream of it."""
+    parents = manifest.get("parent_map", {})
+    seen: set[str] = set()
+    todo = [unique_id]
+    while todo:
+        node = todo.pop()
+        if node in seen or not node.startswith(("model.", "seed.")):
+            continue
+        seen.add(node)
+        todo.extend(parents.get(node, []))
+    return seen
+
+
+def last_progress_line(log_path: Path) -> str:
+    """The last 'N of M ...' line dbt printed: how far a failed or capped run got."""
+    last = ""
+    with contextlib.suppress(OSError), open(log_path, errors="replace") as lines:
+        for line in lines:
+            if " of " in line and ("START" in line or "OK" in line or "ERROR" in line):
+                last = line.strip()
+    return last
+
+
+# ------------------------------------------------------------------------------------
+# The references and their agreement
+# ------------------------------------------------------------------------------------
+
+
+def reference(kind: str, raw_dir: Path, out: Path, timeout: float | None) -> dict:
+    script = BENCH_DIR / f"reference_{kind}.py"
+    out.unlink(missing_ok=True)
+    run = measured(
+        [sys.executable, str(script), str(raw_dir), str(out)],
+        out.with_suffix(".log"),
+        cwd=PROJECT_DIR,
+        timeout=timeout,
+    )
+    run["command"] = f"python benchmarks/{script.name}"
+    if run["returncode"] != 0:
+        log_text = Path(run["log"]).read_text(errors="replace")
+        run["error"] = log_text.strip().splitlines()[-1:] or ["killed"]
+    return run
+
+
+COMPARED = (
+    "orders_count",
+    "first_order_date",
+    "last_order_date",
+    "net_revenue_cents",
+    "contribution_margin_cents",
+    "recency_score",
+    "frequency_score",
+    "monetary_score",
+)
+
+
+def agreement(floor: Path, pandas: Path | None, db_path: Path | None) -> dict:
+    """Compare the facts of every customer across the floor, pandas and dbt."""
+    con = duckdb.connect()
+    try:
+        sources = {
+            "floor": f"""
+                select * exclude (net_revenue, contribution_margin),
+                    cast(round(net_revenue * 100) as bigint) as net_revenue_cents,
+                    cast(round(contribution_margin * 100) as bigint)
+                        as contribution_margin_cents
+                from read_parquet('{floor}')""",
+        }
+        if pandas is not None and pandas.exists():
+            sources["pandas"] = f"select * from read_parquet('{pandas}')"
+        if db_path is not None and db_path.exists():
+            con.execute(f"attach '{db_path}' as build (read_only)")
+            cols = ", ".join(
+                c
+                for c in COMPARED
+                if c not in ("net_revenue_cents", "contribution_margin_cents")
+            )
+            sources["dbt"] = f"""
+                select customer_key, {cols},
+                    cast(round(net_revenue * 100) as bigint) as net_revenue_cents,
+                    cast(round(contribution_margin * 100) as bigint)
+                        as contribution_margin_cents
+                from build.main.customer_profile
+                where orders_count > 0"""
+        for name, sql in sources.items():
+            con.execute(f"create temp table {name} as {sql}")
+        totals = {}
+        for name in sources:
+            row = con.execute(
+                f"select count(*), sum(orders_count), sum(net_revenue_cents),"
+                f" sum(contribution_margin_cents), sum(recency_score),"
+                f" sum(frequency_score), sum(monetary_score) from {name}"
+            ).fetchone()
+            totals[name] = dict(
+                zip(
+                    [
+                        "customers",
+                        "orders",
+                        "net_revenue_cents",
+                        "contribution_margin_cents",
+                        "recency_score_sum",
+                        "frequency_score_sum",
+                        "monetary_score_sum",
+                    ],
+                    [int(v or 0) for v in row],
+                    strict=True,
+                )
+            )
+        mismatches = {}
+        for other in sources:
+            if other == "floor":
+                continue
+            diff = " or ".join(f"a.{c} is distinct from b.{c}" for c in COMPARED)
+            mismatches[f"floor_vs_{other}"] = con.execute(
+                f"select count(*) from floor as a full join {other} as b"
+                f" using (customer_key) where {diff}"
+            ).fetchone()[0]
+        return {
+            "totals": totals,
+            "mismatched_customers": mismatches,
+            "agree": all(v == 0 for v in mismatches.values()),
+        }
+    finally:
+        con.close()
+
+
+# ------------------------------------------------------------------------------------
+# One tier
+# ------------------------------------------------------------------------------------
+
+
+def run_tier(
+    tier: str, work_dir: Path, args: argparse.Namespace, previous: dict | None
+) -> dict:
+    customers = TIERS[tier]
+    tier_dir = work_dir / tier
+    data = prepare_data(tier_dir, customers)
+    base = tier_dir / "base"
+    db_path = tier_dir / "segmart.duckdb"
+    if args.refresh_only:
+        if not previous or previous.get("build", {}).get("returncode") != 0:
+            raise SystemExit(f"{tier}: --refresh-only needs an earlier full build")
+        if previous.get("refresh"):
+            raise SystemExit(f"{tier}: the database already had its refresh")
+        result = dict(previous)
+        refresh(result, tier, tier_dir, db_path, args)
+        result["ratios"] = ratios(result)
+        return result
+    result: dict = {
+        "customers": customers,
+        "seed": SEED,
+        "rows": {name: c["base_rows"] for name, c in data["files"].items()},
+        "appended_day": str(BASE_END + timedelta(days=1)),
+        "appended_rows": {name: c["delta_rows"] for name, c in data["files"].items()},
+        "exports_gib": round(data["base_bytes"] / GIB, 2),
+        "generate_seconds": data["generate_seconds"],
+    }
+    refs = tier_dir / "refs"
+    refs.mkdir(exist_ok=True)
+    log(f"{tier}: floor (DuckDB SQL)")
+    result["floor"] = reference("duckdb", base, refs / "floor.parquet", None)
+    pandas_out = refs / "pandas.parquet"
+    if args.skip_pandas:
+        result["pandas"] = {"skipped": True}
+    else:
+        log(f"{tier}: pandas")
+        result["pandas"] = reference("pandas", base, pandas_out, args.pandas_timeout)
+    for stale in (db_path, db_path.with_name(db_path.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    log(f"{tier}: full dbt build")
+    result["build"] = dbt_build(db_path, base, tier_dir / "target_full", args.timeout)
+    built = result["build"]["returncode"] == 0
+    log(f"{tier}: comparing the facts")
+    result["agreement"] = agreement(
+        refs / "floor.parquet",
+        pandas_out if result["pandas"].get("returncode") == 0 else None,
+        db_path if built else None,
+    )
+    if built:
+        log(f"{tier}: segmart publish (BI copy of the marts)")
+        published = tier_dir / "published"
+        shutil.rmtree(published, ignore_errors=True)
+        segmart_cli = str(Path(sys.executable).parent / "segmart")
+        result["publish"] = measured(
+            [segmart_cli, "publish", "--db", str(db_path), "--to", str(published)],
+            tier_dir / "publish.log",
+            cwd=PROJECT_DIR,
+        )
+        result["publish"]["command"] = "segmart publish"
+    if built and not args.skip_refresh:
+        refresh(result, tier, tier_dir, db_path, args)
+    result["db_gib"] = (
+        round(db_path.stat().st_size / GIB, 2) if db_path.exists() else None
+    )
+    result["ratios"] = ratios(result)
+    return result
+
+
+def refresh(
+    result: dict, tier: str, tier_dir: Path, db_path: Path, args: argparse.Namespace
+) -> None:
+    """Append the next day to the exports and dbt build again on the same database."""
+    log(f"{tier}: daily refresh (+{result['appended_day']})")
+    base, delta = tier_dir / "base", tier_dir / "delta"
+    with appended(base, delta):
+        result["refresh"] = dbt_build(
+            db_path, base, tier_dir / "target_refresh", args.timeout
+        )
+    if result["refresh"]["returncode"] == 0:
+        con = duckdb.connect(str(db_path), read_only=True)
+        try:
+            result["refresh"]["as_of_after"] = str(
+                con.execute(
+                    "select max(as_of_date) from main.customer_profile"
+                ).fetchone()[0]
+            )
+        finally:
+            con.close()
+    result["db_gib"] = round(db_path.stat().st_size / GIB, 2)
+
+
+def ratios(r: dict) -> dict:
+    floor = r["floor"]["seconds"] if r["floor"].get("returncode") == 0 else None
+    build = r["build"]["seconds"] if r["build"].get("returncode") == 0 else None
+    pandas = r["pandas"].get("seconds") if r["pandas"].get("returncode") == 0 else None
+    refresh = r.get("refresh", {})
+    refresh_s = refresh.get("seconds") if refresh.get("returncode") == 0 else None
+    out = {}
+    if floor and build:
+        out["build_vs_floor"] = round(build / floor, 2)
+    if floor and pandas:
+        out["pandas_vs_floor"] = round(pandas / floor, 2)
+    if build and pandas:
+        out["pandas_vs_build"] = round(pandas / build, 2)
+    if build and refresh_s:
+        out["refresh_vs_build"] = round(refresh_s / build, 2)
+    if floor and r["build"].get("rfm_path_node_seconds"):
+        out["rfm_path_vs_floor"] = round(r["build"]["rfm_path_node_seconds"] / floor, 2)
+    return out
+
+
+# ------------------------------------------------------------------------------------
+# Output
+# ------------------------------------------------------------------------------------
+
+
+def machine() -> dict:
+    mem = 0
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem = int(line.split()[1]) * 1024
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gib": round(mem / GIB, 1),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+    }
+
+
+def fmt_s(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    return f"{seconds:,.1f}" if seconds < 100 else f"{seconds:,.0f}"
+
+
+def run_cell(run: dict | None) -> str:
+    if not run or run.get("skipped"):
+        return "not run"
+    if run.get("timed_out"):
+        return f"capped at {fmt_s(run['seconds'])} s"
+    if run.get("returncode") != 0:
+        return f"failed after {fmt_s(run['seconds'])} s"
+    return f"{fmt_s(run['seconds'])} s"
+
+
+def table(results: dict) -> str:
+    tiers = [t for t in TIERS if t in results.get("tiers", {})]
+    rows = [
+        "| | " + " | ".join(tiers) + " |",
+        "|---|" + "---|" * len(tiers),
+    ]
+
+    def row(label: str, cell) -> None:
+        rows.append(
+            f"| {label} | "
+            + " | ".join(cell(results["tiers"][t]) for t in tiers)
+            + " |"
+        )
+
+    row("measured", lambda r: r.get("measured_at", "?"))
+    row("command", _command)
+    row("customers", lambda r: f"{r['customers']:,}")
+    row("orders / order lines", lambda r: _rows(r, "orders", "order_lines"))
+    row("engagement events", lambda r: f"{r['rows'].get('engagement_events', 0):,}")
+    row("exports (CSV)", lambda r: f"{r['exports_gib']} GiB")
+    row("**floor** (DuckDB SQL)", lambda r: run_cell(r["floor"]) + " = 1x")
+    row(
+        "pandas",
+        lambda r: _with_ratio(r["pandas"], r["ratios"].get("pandas_vs_floor"), "x"),
+    )
+    row(
+        "full `dbt build`",
+        lambda r: _with_ratio(r["build"], r["ratios"].get("build_vs_floor"), "x"),
+    )
+    row(
+        "· of which the RFM path (node time)",
+        lambda r: _rfm(r),
+    )
+    for layer in ("landing", "seeds", "staging", "intermediate", "marts"):
+        row(f"· {layer} (node time)", lambda r, layer=layer: _layer(r, layer))
+    row(
+        "daily refresh (+1 day)",
+        lambda r: _with_ratio(
+            r.get("refresh"), r["ratios"].get("refresh_vs_build"), " of build"
+        ),
+    )
+    row("pandas / build", lambda r: _ratio(r["ratios"].get("pandas_vs_build")))
+    row(
+        "`segmart publish` (DuckDB file + Parquet)",
+        lambda r: run_cell(r.get("publish")),
+    )
+    row("CPU time: floor / pandas / build / refresh", _cpu)
+    row("peak memory: dbt build", lambda r: _gib(r["build"]))
+    row("peak memory: daily refresh", lambda r: _gib(r.get("refresh")))
+    row("peak memory: floor", lambda r: _gib(r["floor"]))
+    row("peak memory: pandas", lambda r: _gib(r["pandas"]))
+    row("DuckDB file after refresh", lambda r: f"{r.get('db_gib')} GiB")
+    row("floor = pandas = customer_profile", _agree)
+    row("load average during build", _load)
+    return "\n".join(rows)
+
+
+def _rows(r: dict, a: str, b: str) -> str:
+    return f"{r['rows'].get(a, 0):,} / {r['rows'].get(b, 0):,}"
+
+
+def _with_ratio(run: dict | None, ratio: float | None, unit: str) -> str:
+    cell = run_cell(run)
+    return f"{cell} = {ratio}{unit}" if ratio is not None else cell
+
+
+def _ratio(value: float | None) -> str:
+    return f"{value}x" if value is not None else "-"
+
+
+def _rfm(r: dict) -> str:
+    seconds = r["build"].get("rfm_path_node_seconds")
+    if seconds is None:
+        return "-"
+    return f"{fmt_s(seconds)} s = {r['ratios'].get('rfm_path_vs_floor')}x"
+
+
+def _layer(r: dict, layer: str) -> str:
+    times = r["build"].get("layers", {}).get(layer)
+    if not times:
+        return "-"
+    if not times["tests"]:
+        return f"{fmt_s(times['models'])} s"
+    return f"{fmt_s(times['models'])} s + tests {fmt_s(times['tests'])} s"
+
+
+def _gib(run: dict | None) -> str:
+    if not run or "peak_rss_gib" not in run:
+        return "-"
+    return f"{run['peak_rss_gib']:.2f} GiB"
+
+
+def _agree(r: dict) -> str:
+    a = r.get("agreement", {})
+    if not a:
+        return "-"
+    pairs = a["mismatched_customers"]
+    compared = ", ".join(["floor", *[k.split("_vs_")[1] for k in pairs]])
+    if a["agree"]:
+        return f"yes, every customer ({compared})"
+    return "NO: " + ", ".join(f"{k} {v:,}" for k, v in pairs.items())
+
+
+def _command(r: dict) -> str:
+    text = f"`{r.get('command', '?')}`"
+    refresh = r.get("refresh") or {}
+    if refresh.get("command"):
+        text += f", refresh: `{refresh['command']}`"
+    return text
+
+
+def _cpu(r: dict) -> str:
+    runs = [r["floor"], r["pandas"], r["build"], r.get("refresh") or {}]
+    return " / ".join(
+        f"{fmt_s(run['cpu_seconds'])} s" if "cpu_seconds" in run else "-"
+        for run in runs
+    )
+
+
+def _load(r: dict) -> str:
+    b = r["build"]
+    return f"{b.get('load_average_before')} -> {b.get('load_average_after')}"
+
+
+def write_outputs(results: dict) -> None:
+    RESULTS_JSON.write_text(json.dumps(results, indent=2) + "\n")
+    text = README.read_text() if README.exists() else ""
+    if TABLE_START in text and TABLE_END in text:
+        head, rest = text.split(TABLE_START, 1)
+        _, tail = rest.split(TABLE_END, 1)
+        machine_ = results["machine"]
+        block = (
+            f"{TABLE_START}\n"
+            f"Machine: {machine_['cpus']} cores, {machine_['memory_gib']} GiB"
+            f" ({machine_['platform']}), Python {machine_['python']}, DuckDB"
+            f" {machine_['duckdb']}. Each column was produced by the command in its"
+            f" `command` row (from the project directory); `results.json` has every"
+            f" figure.\n\n{table(results)}\n{TABLE_END}"
+        )
+        README.write_text(head + block + tail)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tiers", default="S,M,L", help="comma-separated: S,M,L")
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        default=Path(os.environ.get("SEGMART_BENCH_DIR", "/tmp/segmart-bench")),
+        help="where exports and databases go (L needs ~25 GB free)",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=None, help="cap per dbt build, seconds"
+    )
+    parser.add_argument(
+        "--pandas-timeout", type=float, default=None, help="cap for pandas, seconds"
+    )
+    parser.add_argument("--skip-pandas", action="store_true")
+    parser.add_argument("--skip-refresh", action="store_true")
+    parser.add_argument(
+        "--refresh-only",
+        action="store_true",
+        help="only the daily refresh, on the database of an earlier --skip-refresh run",
+    )
+    args = parser.parse_args(argv)
+    tiers = [t.strip().upper() for t in args.tiers.split(",") if t.strip()]
+    unknown = [t for t in tiers if t not in TIERS]
+    if unknown:
+        parser.error(f"unknown tiers {unknown}; choose from {list(TIERS)}")
+    results = json.loads(RESULTS_JSON.read_text()) if RESULTS_JSON.exists() else {}
+    results.setdefault("tiers", {})
+    command = "python benchmarks/run.py " + shlex.join(
+        argv if argv is not None else sys.argv[1:]
+    )
+    for tier in tiers:
+        started = datetime.now(UTC)
+        tier_result = run_tier(tier, args.work_dir, args, results["tiers"].get(tier))
+        stamp = started.strftime("%Y-%m-%d %H:%M UTC")
+        if args.refresh_only:
+            tier_result["refresh"]["measured_at"] = stamp
+            tier_result["refresh"]["command"] = command.strip()
+        else:
+            tier_result["measured_at"] = stamp
+            tier_result["command"] = command.strip()
+        results["tiers"][tier] = tier_result
+        results["machine"] = machine()
+        results["measured_at"] = stamp
+        results["command"] = command.strip()
+        results["targets"] = TARGETS
+        write_outputs(results)
+        log(f"{tier}: done {json.dumps(tier_result['ratios'])}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

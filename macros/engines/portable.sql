@@ -1,0 +1,45 @@
+{#- Small engine-portable helpers: each dispatcher with its default here, the
+    engine versions in macros/engines/<engine>.sql. -#}
+
+{#- An 8-byte float: `double precision` (SQL standard; DuckDB and PostgreSQL).
+    dbt.type_float() is no substitute: `float` is 4 bytes on DuckDB and Spark. -#}
+{% macro type_double() -%}
+    {{ return(adapter.dispatch('type_double', 'segmart')()) }}
+{%- endmacro %}
+
+{% macro default__type_double() -%}
+    double precision
+{%- endmacro %}
+
+{% macro spark__type_double() -%}
+    double
+{%- endmacro %}
+
+{#- round(x, places) of a double, as a double (PostgreSQL rounds only numerics to
+    places; macros/engines/postgres.sql). -#}
+{% macro round_double(expression, places) -%}
+    {{ return(adapter.dispatch('round_double', 'segmart')(expression, places)) }}
+{%- endmacro %}
+
+{% macro default__round_double(expression, places) -%}
+    round({{ expression }}, {{ places }})
+{%- endmacro %}
+
+{#- A double as text the way DuckDB writes it (80.0, 0.333, 1e+16): the same
+    match_reason text on every engine. -#}
+{% macro double_text(expression) -%}
+    {{ return(adapter.dispatch('double_text', 'segmart')(expression)) }}
+{%- endmacro %}
+
+{% macro default__double_text(expression) -%}
+    cast({{ expression }} as {{ dbt.type_string() }})
+{%- endmacro %}
+
+{#- Post-hook of every mart (dbt_project.yml): let the read-only BI role read it.
+    PostgreSQL only (postgres__bi_grants); DuckDB and Spark have no roles here. -#}
+{% macro bi_grants() -%}
+    {{ return(adapter.dispatch('bi_grants', 'segmart')()) }}
+{%- endmacro %}
+
+{% macro default__bi_grants() -%}
+{%- endmacro %}

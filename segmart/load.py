@@ -1,0 +1,265 @@
+"""Land the raw exports in a PostgreSQL database: ``segmart load``.
+
+On DuckDB the build lands the raw files itself (the on-run-start macro
+``land_raw_files``). A server cannot read the files of the machine that runs dbt,
+so on PostgreSQL ``segmart load`` writes the same tables first:
+
+1. the DuckDB macro itself lands the files in a scratch DuckDB database
+   (``dbt run-operation land_raw_files`` with the ``duckdb`` target): the same
+   reader options, the same contract columns as text, ``_source_file``,
+   ``_raw_row``, ``_loaded_at``, empty tables for absent optional files, the same
+   error for an absent ``orders`` file, and ``raw._unreadable_lines``;
+2. each of those tables is copied, with its column types, into schema ``raw`` of
+   the PostgreSQL database (``COPY ... FROM STDIN``, in one transaction: a failed
+   load leaves the previous raw tables in place).
+
+So both engines stage exactly the same raw rows. The build then checks that the
+tables exist (``default__land_raw_files``).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from segmart.dbt import run_dbt
+
+# DuckDB column types of the landed tables -> PostgreSQL.
+_PG_TYPES = {
+    "VARCHAR": "text",
+    "BIGINT": "bigint",
+    "INTEGER": "integer",
+    "TIMESTAMP": "timestamp",
+    "DOUBLE": "double precision",
+    "BOOLEAN": "boolean",
+    "DATE": "date",
+}
+
+
+class LoadError(RuntimeError):
+    """The raw files could not be landed (the message says why)."""
+
+
+@dataclass(frozen=True)
+class PgSettings:
+    """Connection settings of the `postgres` output in profiles.yml."""
+
+    host: str = "127.0.0.1"
+    port: int = 5433
+    user: str = "segmart"
+    password: str = "segmart"
+    dbname: str = "segmart"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> PgSettings:
+        """Read SEGMART_PG_HOST, _PORT, _USER, _PASSWORD and _DB (profiles.yml)."""
+        env = os.environ if env is None else env
+        return cls(
+            host=env.get("SEGMART_PG_HOST", cls.host),
+            port=int(env.get("SEGMART_PG_PORT", cls.port)),
+            user=env.get("SEGMART_PG_USER", cls.user),
+            password=env.get("SEGMART_PG_PASSWORD", cls.password),
+            dbname=env.get("SEGMART_PG_DB", cls.dbname),
+        )
+
+    def connect(self) -> Any:
+        """A psycopg2 connection (psycopg2 comes with the `postgres` extra)."""
+        try:
+            import psycopg2
+        except ImportError as error:  # pragma: no cover - depends on the extra
+            raise LoadError(
+                "psycopg2 is missing: pip install -e '.[postgres]'"
+            ) from error
+        return psycopg2.connect(
+            host=self.host,
+            port=self.port,
+            user=self.user,
+            password=self.password,
+            dbname=self.dbname,
+        )
+
+
+def land_in_duckdb(
+    raw_dir: Path,
+    db_path: Path,
+    *,
+    dbt_vars: Mapping[str, object] | None = None,
+    target_path: Path | None = None,
+) -> None:
+    """Run the DuckDB landing macro on `raw_dir` into the DuckDB file `db_path`."""
+    result = run_dbt(
+        ["run-operation", "land_raw_files"],
+        db_path=db_path,
+        raw_dir=raw_dir,
+        dbt_vars=dict(dbt_vars or {}),
+        target_path=target_path or db_path.parent / "target",
+        extra_env={"SEGMART_TARGET": "duckdb"},
+    )
+    if not result.success:
+        lines = [line for line in result.output.splitlines() if line.strip()]
+        raise LoadError("landing the raw files failed:\n" + "\n".join(lines[-15:]))
+
+
+def copy_to_postgres(
+    db_path: Path, settings: PgSettings, schema: str = "raw"
+) -> dict[str, int]:
+    """Copy every table of `schema` in the DuckDB file into PostgreSQL.
+
+    Returns the rows copied per table. One transaction: all tables or none.
+    """
+    counts: dict[str, int] = {}
+    with (
+        duckdb.connect(str(db_path), read_only=True) as source,
+        tempfile.TemporaryDirectory(prefix="segmart-load-") as scratch,
+    ):
+        tables = [
+            row[0]
+            for row in source.execute(
+                "select table_name from information_schema.tables "
+                "where table_schema = ? order by table_name",
+                [schema],
+            ).fetchall()
+        ]
+        conn = settings.connect()
+        try:
+            with conn, conn.cursor() as cursor:
+                cursor.execute(f'create schema if not exists "{schema}"')
+                for table in tables:
+                    counts[table] = _copy_table(
+                        source, cursor, schema, table, Path(scratch)
+                    )
+        finally:
+            conn.close()
+    return counts
+
+
+def _copy_table(
+    source: duckdb.DuckDBPyConnection,
+    cursor: Any,
+    schema: str,
+    table: str,
+    scratch: Path,
+) -> int:
+    columns = source.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema = ? and table_name = ? order by ordinal_position",
+        [schema, table],
+    ).fetchall()
+    definitions = []
+    for name, data_type in columns:
+        if data_type not in _PG_TYPES:
+            raise LoadError(
+                f"{schema}.{table}.{name}: no PostgreSQL type for {data_type}"
+            )
+        definitions.append(f'"{name}" {_PG_TYPES[data_type]}')
+    qualified = f'"{schema}"."{table}"'
+    cursor.execute(f"drop table if exists {qualified}")
+    cursor.execute(f"create table {qualified} ({', '.join(definitions)})")
+    # DuckDB writes a null as an empty field and an empty string as "", which is
+    # exactly how PostgreSQL's CSV format tells them apart. PostgreSQL text cannot
+    # hold NUL characters: they are dropped (DuckDB keeps them).
+    csv_path = scratch / f"{table}.csv"
+    select_list = ", ".join(
+        f'replace("{name}", chr(0), \'\') as "{name}"'
+        if data_type == "VARCHAR"
+        else f'"{name}"'
+        for name, data_type in columns
+    )
+    source.execute(
+        f'copy (select {select_list} from "{schema}"."{table}") '
+        f"to '{csv_path}' (format csv, header false)"
+    )
+    with csv_path.open("rb") as handle:
+        cursor.copy_expert(f"copy {qualified} from stdin with (format csv)", handle)
+    csv_path.unlink()
+    cursor.execute(f"select count(*) from {qualified}")
+    return int(cursor.fetchone()[0])
+
+
+def load(
+    raw_dir: Path,
+    settings: PgSettings | None = None,
+    *,
+    dbt_vars: Mapping[str, object] | None = None,
+    schema: str = "raw",
+) -> dict[str, int]:
+    """Land `raw_dir` in schema `raw` of the PostgreSQL database; rows per table."""
+    settings = settings or PgSettings.from_env()
+    with tempfile.TemporaryDirectory(prefix="segmart-land-") as scratch:
+        db_path = Path(scratch) / "land.duckdb"
+        land_in_duckdb(
+            raw_dir.resolve(),
+            db_path,
+            dbt_vars={**dict(dbt_vars or {}), "raw_schema": schema},
+            target_path=Path(scratch) / "target",
+        )
+        return copy_to_postgres(db_path, settings, schema=schema)
+
+
+def register(cli_group: Any) -> None:
+    """Add the ``load`` command to a click group."""
+    import click
+
+    @cli_group.command("load")
+    @click.option(
+        "--raw-dir",
+        type=click.Path(exists=True, file_okay=False, path_type=Path),
+        envvar="SEGMART_RAW_DIR",
+        default=Path("data/raw"),
+        show_default=True,
+        help="Folder with the contract files (CSV, CSV.gz or Parquet).",
+    )
+    @click.option(
+        "--vars",
+        "dbt_vars",
+        default="{}",
+        show_default=True,
+        help="dbt vars for the reader, as JSON or YAML, e.g. '{csv_delimiter: \";\"}'.",
+    )
+    @click.option("--schema", default="raw", show_default=True)
+    @click.option(
+        "--target",
+        type=click.Choice(["postgres", "spark"]),
+        default=lambda: {"spark": "spark"}.get(
+            os.environ.get("SEGMART_TARGET", ""), "postgres"
+        ),
+        help="The profile output to load into (default: SEGMART_TARGET, else "
+        "postgres). DuckDB needs no load: its build reads the files.",
+    )
+    def load_command(raw_dir: Path, dbt_vars: str, schema: str, target: str) -> None:
+        """Write the raw exports into schema `raw` of the PostgreSQL (or Spark)
+        target, as the DuckDB build lands them.
+
+        PostgreSQL connection: SEGMART_PG_HOST, SEGMART_PG_PORT, SEGMART_PG_USER,
+        SEGMART_PG_PASSWORD, SEGMART_PG_DB (profiles.yml, output `postgres`).
+        """
+        import yaml
+
+        parsed = yaml.safe_load(dbt_vars) or {}
+        if not isinstance(parsed, dict):
+            raise click.BadParameter("a mapping, e.g. '{csv_delimiter: \";\"}'")
+        try:
+            if target == "spark":
+                from segmart import spark
+
+                counts = spark.load(raw_dir, dbt_vars=parsed, schema=schema)
+                where = "spark"
+            else:
+                settings = PgSettings.from_env()
+                counts = load(raw_dir, settings, dbt_vars=parsed, schema=schema)
+                where = f"{settings.host}:{settings.port}/{settings.dbname}"
+        except LoadError as error:
+            raise click.ClickException(str(error)) from error
+        click.echo(f"loaded {raw_dir} into {schema} on {where}")
+        for table, rows in counts.items():
+            click.echo(f"{schema}.{table:<18} {rows:>12,} rows")
+
+    from segmart import pg_build
+
+    pg_build.register(cli_group)
