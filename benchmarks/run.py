@@ -39,6 +39,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import yaml
 
 BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BENCH_DIR.parent
@@ -97,12 +98,15 @@ def measured(
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
     timeout: float | None = None,
+    watch_dir: Path | None = None,
 ) -> dict:
     """Run `cmd`; return its wall time, exit code and peak RSS (GiB).
 
     The peak is ru_maxrss of the child from wait4: the largest resident set the
     process reached (dbt, DuckDB and the Python models run in that one process).
     On timeout the process group is terminated and `timed_out` is set.
+    `watch_dir` (DuckDB's spill folder) is measured every few seconds: the peak
+    disk it took is `peak_temp_gib`.
     """
     load_before = os.getloadavg()[0]
     start = time.perf_counter()
@@ -117,11 +121,16 @@ def measured(
             start_new_session=True,
         )
         kill_at = None
+        peak_temp = 0
+        last_watch = 0.0
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
             now = time.perf_counter()
+            if watch_dir is not None and now - last_watch > 5:
+                last_watch = now
+                peak_temp = max(peak_temp, dir_bytes(watch_dir))
             if timeout and now - start > timeout and not timed_out:
                 timed_out = True
                 kill_at = now + 15
@@ -133,7 +142,9 @@ def measured(
                 kill_at = None
             time.sleep(0.2)
     proc.returncode = os.waitstatus_to_exitcode(status)
+    extra = {"peak_temp_gib": round(peak_temp / GIB, 2)} if watch_dir else {}
     return {
+        **extra,
         "seconds": round(time.perf_counter() - start, 2),
         "returncode": proc.returncode,
         "peak_rss_gib": round(usage.ru_maxrss * 1024 / GIB, 3),
@@ -143,6 +154,16 @@ def measured(
         "load_average_after": round(os.getloadavg()[0], 2),
         "log": str(log_path),
     }
+
+
+def dir_bytes(path: Path) -> int:
+    """Total size of the files in a folder (0 when it does not exist)."""
+    total = 0
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(path):
+            with contextlib.suppress(OSError):
+                total += entry.stat(follow_symlinks=False).st_size
+    return total
 
 
 # ------------------------------------------------------------------------------------
@@ -271,13 +292,29 @@ def appended(base: Path, delta: Path):
 # ------------------------------------------------------------------------------------
 
 
+def profiles_dir(settings: dict[str, str], where: Path) -> Path:
+    """The project's profiles.yml, with extra DuckDB settings when given."""
+    if not settings:
+        return PROJECT_DIR
+    profiles = yaml.safe_load((PROJECT_DIR / "profiles.yml").read_text())
+    output = profiles["segmart"]["outputs"]["duckdb"]
+    output.setdefault("settings", {}).update(settings)
+    where.mkdir(parents=True, exist_ok=True)
+    (where / "profiles.yml").write_text(yaml.safe_dump(profiles, sort_keys=False))
+    return where
+
+
 def dbt_build(
-    db_path: Path, raw_dir: Path, target: Path, timeout: float | None
+    db_path: Path,
+    raw_dir: Path,
+    target: Path,
+    timeout: float | None,
+    settings: dict[str, str] | None = None,
 ) -> dict:
     env = dict(os.environ)
     env.update(
         {
-            "DBT_PROFILES_DIR": str(PROJECT_DIR),
+            "DBT_PROFILES_DIR": str(profiles_dir(settings or {}, target / "profile")),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "0",
             "SEGMART_DB_PATH": str(db_path),
             "SEGMART_RAW_DIR": str(raw_dir),
@@ -287,8 +324,17 @@ def dbt_build(
     (target / "run_results.json").unlink(missing_ok=True)
     cmd = [dbt_executable(), "build", "--project-dir", str(PROJECT_DIR)]
     cmd += ["--target-path", str(target), "--log-path", str(target / "logs")]
-    run = measured(cmd, target / "build.log", env=env, cwd=PROJECT_DIR, timeout=timeout)
+    run = measured(
+        cmd,
+        target / "build.log",
+        env=env,
+        cwd=PROJECT_DIR,
+        timeout=timeout,
+        watch_dir=db_path.with_name(db_path.name + ".tmp"),
+    )
     run["command"] = "dbt build"
+    if settings:
+        run["duckdb_settings"] = settings
     run.update(node_times(target))
     if run["returncode"] != 0:
         run["progress"] = last_progress_line(target / "build.log")
@@ -518,7 +564,9 @@ def run_tier(
     for stale in (db_path, db_path.with_name(db_path.name + ".wal")):
         stale.unlink(missing_ok=True)
     log(f"{tier}: full dbt build")
-    result["build"] = dbt_build(db_path, base, tier_dir / "target_full", args.timeout)
+    result["build"] = dbt_build(
+        db_path, base, tier_dir / "target_full", args.timeout, args.duckdb_settings
+    )
     built = result["build"]["returncode"] == 0
     log(f"{tier}: comparing the facts")
     result["agreement"] = agreement(
@@ -554,7 +602,11 @@ def refresh(
     base, delta = tier_dir / "base", tier_dir / "delta"
     with appended(base, delta):
         result["refresh"] = dbt_build(
-            db_path, base, tier_dir / "target_refresh", args.timeout
+            db_path,
+            base,
+            tier_dir / "target_refresh",
+            args.timeout,
+            args.duckdb_settings,
         )
     if result["refresh"]["returncode"] == 0:
         con = duckdb.connect(str(db_path), read_only=True)
@@ -674,6 +726,7 @@ def table(results: dict) -> str:
     row("CPU time: floor / pandas / build / refresh", _cpu)
     row("peak memory: dbt build", lambda r: _gib(r["build"]))
     row("peak memory: daily refresh", lambda r: _gib(r.get("refresh")))
+    row("peak DuckDB spill to disk: build", lambda r: _temp(r["build"]))
     row("peak memory: floor", lambda r: _gib(r["floor"]))
     row("peak memory: pandas", lambda r: _gib(r["pandas"]))
     row("DuckDB file after refresh", lambda r: f"{r.get('db_gib')} GiB")
@@ -726,6 +779,12 @@ def _agree(r: dict) -> str:
     if a["agree"]:
         return f"yes, every customer ({compared})"
     return "NO: " + ", ".join(f"{k} {v:,}" for k, v in pairs.items())
+
+
+def _temp(run: dict | None) -> str:
+    if not run or "peak_temp_gib" not in run:
+        return "-"
+    return f"{run['peak_temp_gib']:.1f} GiB"
 
 
 def _command(r: dict) -> str:
@@ -789,7 +848,18 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="only the daily refresh, on the database of an earlier --skip-refresh run",
     )
+    parser.add_argument(
+        "--duckdb-setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an extra DuckDB setting for the dbt builds (a copy of profiles.yml),"
+        " e.g. max_temp_directory_size=40GB on a shared disk",
+    )
     args = parser.parse_args(argv)
+    args.duckdb_settings = dict(
+        item.split("=", 1) for item in args.duckdb_setting if "=" in item
+    )
     tiers = [t.strip().upper() for t in args.tiers.split(",") if t.strip()]
     unknown = [t for t in tiers if t not in TIERS]
     if unknown:

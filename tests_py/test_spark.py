@@ -10,12 +10,14 @@ DuckDB divides decimals as doubles, Spark as decimals), other numbers by 1e-6
 relative; text, booleans, integers, dates and timestamps must be equal.
 
 Fixture `profile` has hand-computed answers (tests_py/test_profile.py), so equal
-marts mean the Spark build gets them too.
+marts mean the Spark build gets them too. SEGMART_SPARK_GENERATED=1 also builds
+and compares the small generated messy data set (a second Spark build, minutes).
 """
 
 from __future__ import annotations
 
 import math
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -195,19 +197,38 @@ def test_spark_build_passes_every_test(profile_on_spark):
     assert {*PYTHON_MODELS, *MARTS} <= built
 
 
-@pytest.mark.parametrize(
-    ("schema", "table"),
-    [("main", mart) for mart in sorted(MARTS)]
-    + [("intermediate", model) for model in sorted(PYTHON_MODELS)],
-)
-def test_table_equals_duckdb(profile_on_spark, profile_on_duckdb, schema, table):
-    with duckdb.connect(str(profile_on_duckdb.db_path), read_only=True) as con:
+TABLES = [("main", mart) for mart in sorted(MARTS)] + [
+    ("intermediate", model) for model in sorted(PYTHON_MODELS)
+]
+
+
+def assert_equal_builds(duckdb_build, spark_build: SparkBuild, schema, table) -> None:
+    with duckdb.connect(str(duckdb_build.db_path), read_only=True) as con:
         expected = read_table(con, f"{schema}.{table}")
     with duckdb.connect() as con:
-        actual = read_table(con, profile_on_spark.relation(schema, table))
+        actual = read_table(con, spark_build.relation(schema, table))
     assert expected.rows, f"{table} is empty: nothing compared"
     keys = {**MARTS, **PYTHON_MODELS}[table]
     assert compare_tables(expected, actual, keys) == []
+
+
+@pytest.mark.parametrize(("schema", "table"), TABLES)
+def test_table_equals_duckdb(profile_on_spark, profile_on_duckdb, schema, table):
+    assert_equal_builds(profile_on_duckdb, profile_on_spark, schema, table)
+
+
+@pytest.mark.skipif(
+    os.environ.get("SEGMART_SPARK_GENERATED") != "1",
+    reason="a second Spark build (minutes): SEGMART_SPARK_GENERATED=1 runs it",
+)
+@pytest.mark.parametrize(("schema", "table"), TABLES)
+def test_generated_table_equals_duckdb(
+    spark_builder, generated, generated_raw, schema, table
+):
+    """The small generated messy data set (conftest: 400 customers)."""
+    on_spark = spark_builder("generated", generated_raw)
+    assert on_spark.result.success, on_spark.result.output[-5000:]
+    assert_equal_builds(generated, on_spark, schema, table)
 
 
 # -- the comparison itself ----------------------------------------------------
