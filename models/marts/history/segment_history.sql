@@ -1,12 +1,17 @@
 {{ config(
     materialized='incremental',
     unique_key='as_of_date',
-    incremental_strategy='delete+insert',
+    incremental_strategy=(
+        'insert_overwrite' if target.type == 'spark' else 'delete+insert'
+    ),
+    partition_by=(['as_of_date'] if target.type == 'spark' else none),
 ) }}
 -- Size of every segment on every as_of date built: one row per date x segment of
 -- the specs of that build (0 when it had no member) and the fallback segment, so a
 -- segment new in a build is absent from earlier dates. Members: every match;
 -- primary: customers for whom it was the primary segment.
+-- On Spark (no delete on Parquet) the table is partitioned by as_of_date and a
+-- build overwrites its date's partition.
 {%- set specs = segment_specs() %}
 
 with history as (
