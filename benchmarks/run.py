@@ -305,12 +305,10 @@ def profiles_dir(settings: dict[str, str], where: Path) -> Path:
 
 
 def dbt_build(
-    db_path: Path,
-    raw_dir: Path,
-    target: Path,
-    timeout: float | None,
-    settings: dict[str, str] | None = None,
+    db_path: Path, raw_dir: Path, target: Path, args: argparse.Namespace
 ) -> dict:
+    """`dbt build` of the project, measured (args: timeout, settings, threads)."""
+    settings = args.duckdb_settings
     env = dict(os.environ)
     env.update(
         {
@@ -323,18 +321,22 @@ def dbt_build(
     target.mkdir(parents=True, exist_ok=True)
     (target / "run_results.json").unlink(missing_ok=True)
     cmd = [dbt_executable(), "build", "--project-dir", str(PROJECT_DIR)]
+    if args.dbt_threads:
+        cmd += ["--threads", str(args.dbt_threads)]
     cmd += ["--target-path", str(target), "--log-path", str(target / "logs")]
     run = measured(
         cmd,
         target / "build.log",
         env=env,
         cwd=PROJECT_DIR,
-        timeout=timeout,
+        timeout=args.timeout,
         watch_dir=db_path.with_name(db_path.name + ".tmp"),
     )
     run["command"] = "dbt build"
     if settings:
         run["duckdb_settings"] = settings
+    if args.dbt_threads:
+        run["dbt_threads"] = args.dbt_threads
     run.update(node_times(target))
     if run["returncode"] != 0:
         run["progress"] = last_progress_line(target / "build.log")
@@ -564,9 +566,7 @@ def run_tier(
     for stale in (db_path, db_path.with_name(db_path.name + ".wal")):
         stale.unlink(missing_ok=True)
     log(f"{tier}: full dbt build")
-    result["build"] = dbt_build(
-        db_path, base, tier_dir / "target_full", args.timeout, args.duckdb_settings
-    )
+    result["build"] = dbt_build(db_path, base, tier_dir / "target_full", args)
     built = result["build"]["returncode"] == 0
     log(f"{tier}: comparing the facts")
     result["agreement"] = agreement(
@@ -601,13 +601,7 @@ def refresh(
     log(f"{tier}: daily refresh (+{result['appended_day']})")
     base, delta = tier_dir / "base", tier_dir / "delta"
     with appended(base, delta):
-        result["refresh"] = dbt_build(
-            db_path,
-            base,
-            tier_dir / "target_refresh",
-            args.timeout,
-            args.duckdb_settings,
-        )
+        result["refresh"] = dbt_build(db_path, base, tier_dir / "target_refresh", args)
     if result["refresh"]["returncode"] == 0:
         con = duckdb.connect(str(db_path), read_only=True)
         try:
@@ -855,6 +849,12 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME=VALUE",
         help="an extra DuckDB setting for the dbt builds (a copy of profiles.yml),"
         " e.g. max_temp_directory_size=40GB on a shared disk",
+    )
+    parser.add_argument(
+        "--dbt-threads",
+        type=int,
+        default=None,
+        help="dbt --threads for the builds (default: the profile's 2)",
     )
     args = parser.parse_args(argv)
     args.duckdb_settings = dict(

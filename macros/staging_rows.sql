@@ -11,7 +11,16 @@
       quarantined      a reason code is set (kept, with the reason);
       superseded       an older version of a key that has a newer staged version;
       staged           everything else: one row per key.
-    Versions are ordered by `latest_first`, then by the raw values (deterministic).
+    Versions are ordered by `latest_first`, then the line further down the file
+    wins (deterministic). A line is identified by (_source_file, _raw_row), which
+    landing always sets (unit tests that number copies or versions set both).
+
+    Most lines are neither copies nor versions, so the windows that number copies
+    and versions run only over the few lines that share a hash of their raw values
+    (_values_hash) or of their key (_key_hash); a shared hash only makes a line a
+    candidate, the window then compares the values themselves. The two hashes stay
+    in the table: the incremental base models use them to find the lines a new
+    line can affect (incremental_scope).
 
     Each base model also sets `warnings`: all_problems(...) of the codes that do not
     stop a row (missing_email, unknown_<column>, ...), counted for staged rows in
@@ -35,37 +44,108 @@
     ), '')
 {%- endmacro %}
 
+{#- The hash of a row's key columns (null when a part is null), from the parsed
+    key columns or, with clean=true, from the raw text (the same value: keys are
+    parsed with clean_text). -#}
+{% macro key_hash(key, clean=false) -%}
+    {%- set parts = [] -%}
+    {%- for column in ([key] if key is string else key) -%}
+        {%- do parts.append(clean_text(column) if clean else column) -%}
+    {%- endfor -%}
+    {{ text_hash(parts | join(" || '|' || ")) }}
+{%- endmacro %}
+
+{#- `materialized` for a CTE read more than once that must be computed once
+    (DuckDB and PostgreSQL inline some CTEs; Spark has no such keyword). -#}
+{% macro materialized_cte() -%}
+    {{ return(adapter.dispatch('materialized_cte', 'segmart')()) }}
+{%- endmacro %}
+
+{% macro default__materialized_cte() -%}
+    materialized
+{%- endmacro %}
+
+{% macro spark__materialized_cte() -%}
+{%- endmacro %}
+
 {% macro label_rows(relation, key, latest_first) -%}
-    with copies as (
+    {%- set keys = [key] if key is string else key %}
+    with hashed as {{ materialized_cte() }} (
         select
             *,
+            {{ text_hash('raw_values') }} as _values_hash,
+            {{ key_hash(keys) }} as _key_hash
+        from {{ relation }}
+    ),
+
+    repeated_values as (
+        select _values_hash
+        from hashed
+        group by _values_hash
+        having count(*) > 1
+    ),
+
+    copies as (
+        select
+            _source_file,
+            _raw_row,
             row_number() over (
                 partition by raw_values order by _raw_row
             ) as exact_copy_number
-        from {{ relation }}
+        from hashed
+        where _values_hash in (select _values_hash from repeated_values)
+    ),
+
+    candidates as (
+        select hashed.*
+        from hashed
+        left join copies
+            on
+                hashed._source_file = copies._source_file
+                and hashed._raw_row = copies._raw_row
+        where
+            hashed.quarantine_reason is null
+            and coalesce(copies.exact_copy_number, 1) = 1
+    ),
+
+    contested_keys as (
+        select _key_hash
+        from candidates
+        group by _key_hash
+        having count(*) > 1
     ),
 
     versions as (
         select
-            *,
+            _source_file,
+            _raw_row,
             row_number() over (
-                partition by
-                    {{ key | join(', ') if key is not string else key }},
-                    (exact_copy_number = 1 and quarantine_reason is null)
-                order by {{ latest_first }}, raw_values desc
+                partition by {{ keys | join(', ') }}
+                order by {{ latest_first }}, _raw_row desc
             ) as version_number
-        from copies
+        from candidates
+        where _key_hash in (select _key_hash from contested_keys)
     )
 
     select
-        *,
+        hashed.*,
+        coalesce(copies.exact_copy_number, 1) as exact_copy_number,
+        coalesce(versions.version_number, 1) as version_number,
         case
-            when exact_copy_number > 1 then 'exact_duplicate'
-            when quarantine_reason is not null then 'quarantined'
-            when version_number > 1 then 'superseded'
+            when copies.exact_copy_number > 1 then 'exact_duplicate'
+            when hashed.quarantine_reason is not null then 'quarantined'
+            when versions.version_number > 1 then 'superseded'
             else 'staged'
         end as row_status
-    from versions
+    from hashed
+    left join copies
+        on
+            hashed._source_file = copies._source_file
+            and hashed._raw_row = copies._raw_row
+    left join versions
+        on
+            hashed._source_file = versions._source_file
+            and hashed._raw_row = versions._raw_row
 {%- endmacro %}
 
 {#- The tables of source `shop` that have a base model, in contract order: the

@@ -299,7 +299,9 @@ def _compress(
     """Merge identical (x, t_x, T) rows, summing their weights.
 
     Data measured in whole days have far fewer distinct rows than customers;
-    continuous times have none to merge, and the rows are returned as they are.
+    continuous times have none to merge, and the rows are returned as they are,
+    sorted. Sorted either way, so that the fit does not depend on the order the
+    rows arrive in (floating-point sums do).
     """
     keep = w > 0
     x, t_x, T, w = x[keep], t_x[keep], T[keep], w[keep]
@@ -309,7 +311,7 @@ def _compress(
     new[1:] = (xs[1:] != xs[:-1]) | (ts[1:] != ts[:-1]) | (Ts[1:] != Ts[:-1])
     n_uniq = int(new.sum())
     if n_uniq > 0.8 * len(xs):
-        return x, t_x, T, w  # little to gain
+        return xs, ts, Ts, w[order]  # little to gain; sorted all the same
     group = np.cumsum(new) - 1
     wu = np.bincount(group, weights=w[order], minlength=n_uniq)
     return xs[new], ts[new], Ts[new], wu

@@ -457,3 +457,15 @@ def test_penalizer_shrinks_log_parameters(cdnow, cdnow_fit):
     assert np.sum(lp_pen**2) < np.sum(lp**2)
     with pytest.raises(ValueError):
         fit(*cdnow, penalizer=-1.0)
+
+
+@pytest.mark.parametrize("data", ["cdnow", "continuous"])
+def test_fit_does_not_depend_on_row_order(cdnow, data):
+    """The same customers in another order give bit-identical parameters (a
+    build's row order is not part of its data: incremental = full refresh)."""
+    x, t_x, T = cdnow
+    if data == "continuous":  # nothing to merge: the rows are fitted as they are
+        jitter = np.random.default_rng(3).uniform(0.0, 0.01, len(x))
+        t_x, T = t_x + jitter * (x > 0), T + jitter
+    order = np.random.default_rng(5).permutation(len(x))
+    assert fit(x, t_x, T) == fit(x[order], t_x[order], T[order])

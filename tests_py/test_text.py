@@ -683,6 +683,55 @@ def test_classify_texts_accepts_arrow_and_duckdb(rules):
     assert classify_texts([], rules, source="ticket", llm=None).num_rows == 0
 
 
+def test_repeated_texts_classify_as_each_row_alone(rules):
+    """classify_texts classifies each distinct (redacted text, star rating) once
+    and points the repeats at that result. No row may notice: every row of a
+    table full of repeats equals that row classified alone, with and without
+    ratings, from Python rows and from Arrow."""
+    mixed = "Arrived a day late, product itself is fine."
+    bodies = [
+        mixed,
+        "Love it, best purchase ever, thank you!",
+        "Order #48213 arrived broken, I want my money back.",
+        "Order #90117 arrived broken, I want my money back.",  # same once redacted
+        "Call me on +44 7700 900123 about the refund.",
+        None,
+    ]
+    ratings = [1, 5, 3, None, "4", 4.6, 2, "", "x", 0, 7]
+    reviews = [
+        {"id": f"r{i}", "body": bodies[i % len(bodies)], "rating": ratings[i % 11]}
+        for i in range(66)
+    ]
+    tickets = [
+        {"id": i, "subject": subject, "body": body}
+        for i, (subject, body) in enumerate(
+            [("Refund", b) for b in bodies] * 3 + [(None, b) for b in bodies] * 2
+        )
+    ]
+    cases = [("review", reviews, True), ("review", reviews, False)]
+    cases += [("ticket", tickets, True)]
+    for source, rows, use_rating in cases:
+        kw = {"source": source, "llm": None, "use_rating": use_rating}
+        together = classify_texts(rows, rules, **kw)
+        for row, got in zip(rows, together.to_pylist(), strict=True):
+            alone = classify_texts([row], rules, **kw).to_pylist()
+            assert [got] == alone, row
+        distinct = {(r["redacted_text"], r["sentiment"]) for r in together.to_pylist()}
+        assert len(distinct) < len(rows)  # the repeats were there to be reused
+    # the rating is part of the key: the same text gets different verdicts
+    verdicts = {
+        r["sentiment"]
+        for r in classify_texts(reviews, rules, source="review", llm=None).to_pylist()
+        if r["redacted_text"] == mixed
+    }
+    assert verdicts == {"positive", "neutral", "negative"}
+    # an Arrow table (read by column) gives the rows a list of dicts gives
+    clean = [r for r in reviews if r["rating"] is None or isinstance(r["rating"], int)]
+    kw = {"source": "review", "llm": None}
+    arrow = classify_texts(pa.Table.from_pylist(clean), rules, **kw)
+    assert arrow.to_pylist() == classify_texts(clean, rules, **kw).to_pylist()
+
+
 def _seed_rows(name: str) -> list[dict]:
     path = DEFAULT_SEEDS_DIR / SEED_FILES[name]
     with open(path, newline="", encoding="utf-8") as fh:

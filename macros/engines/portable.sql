@@ -43,3 +43,17 @@
 
 {% macro default__bi_grants() -%}
 {%- endmacro %}
+
+{#- A 64-bit hash of a text (null for null): for grouping and narrowing joins,
+    never as an identity (rows that share a hash are compared on their values). -#}
+{% macro text_hash(expression) -%}
+    {{ return(adapter.dispatch('text_hash', 'segmart')(expression)) }}
+{%- endmacro %}
+
+{% macro default__text_hash(expression) -%}
+    ('x' || substr(md5({{ expression }}), 1, 16))
+{%- endmacro %}
+
+{% macro duckdb__text_hash(expression) -%}
+    case when ({{ expression }}) is not null then hash({{ expression }}) end
+{%- endmacro %}

@@ -315,3 +315,9 @@
         $grant$
     {%- endif -%}
 {%- endmacro %}
+
+{#- portable.sql -#}
+
+{% macro postgres__text_hash(expression) -%}
+    hashtextextended({{ expression }}, 0)
+{%- endmacro %}

@@ -191,3 +191,9 @@
         as decimal(18, 2)
     )
 {%- endmacro %}
+
+{#- portable.sql -#}
+
+{% macro spark__text_hash(expression) -%}
+    case when ({{ expression }}) is not null then xxhash64({{ expression }}) end
+{%- endmacro %}

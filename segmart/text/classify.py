@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -53,7 +53,7 @@ import pyarrow as pa
 from segmart.text.llm import LLMClassifier
 from segmart.text.redact import redact
 from segmart.text.rules import RuleSet, load_rules, pick_label, read_table, tokenize
-from segmart.text.sentiment import polarity, text_evidence, with_rating
+from segmart.text.sentiment import _stars, polarity, text_evidence, with_rating
 
 __all__ = [
     "OUTPUT_COLUMNS",
@@ -170,16 +170,45 @@ def _row(
     redacted = redact(text)
     labels = llm.classify(redacted, source) if llm is not None else None
     if labels is not None:
-        if use_rating:
-            labels["sentiment"] = with_rating(
-                labels["sentiment"], labels["sentiment_score"], rating
-            )
-        classifier, version = llm.classifier, llm.version(rules.content_hash)
-    else:
-        labels = rule_labels(
-            redacted, rules, source=source, rating=rating, use_rating=use_rating
+        return _llm_row(redacted, labels, rules, source, rating, use_rating, llm)
+    return _rule_row(redacted, rules, source, rating, use_rating)
+
+
+def _llm_row(
+    redacted: str,
+    labels: dict[str, Any],
+    rules: RuleSet,
+    source: str,
+    rating: object,
+    use_rating: bool,
+    llm: LLMClassifier,
+) -> dict[str, Any]:
+    if use_rating:
+        labels["sentiment"] = with_rating(
+            labels["sentiment"], labels["sentiment_score"], rating
         )
-        classifier, version = "rules", rules.version
+    return _finish(
+        redacted, labels, rules, source, llm.classifier, llm.version(rules.content_hash)
+    )
+
+
+def _rule_row(
+    redacted: str, rules: RuleSet, source: str, rating: object, use_rating: bool
+) -> dict[str, Any]:
+    labels = rule_labels(
+        redacted, rules, source=source, rating=rating, use_rating=use_rating
+    )
+    return _finish(redacted, labels, rules, source, "rules", rules.version)
+
+
+def _finish(
+    redacted: str,
+    labels: dict[str, Any],
+    rules: RuleSet,
+    source: str,
+    classifier: str,
+    version: str,
+) -> dict[str, Any]:
     action = rules.action_for({"source": source, **labels})
     return {
         "source": source,
@@ -246,9 +275,8 @@ def classify_texts(
         if llm != "auto":
             raise ValueError("llm must be 'auto', None or an LLMClassifier")
         llm = LLMClassifier.from_env()
-    data = read_table(rows)
-    columns = list(data[0].keys()) if data else []
-    if data:
+    columns, n_rows, column = _read_columns(rows)
+    if n_rows:
         id_column = id_column or _pick(columns, "id", f"{source}_id")
         if id_column is None or id_column not in columns:
             raise ValueError(f"no id column (looked for id, {source}_id)")
@@ -259,22 +287,77 @@ def classify_texts(
         if not text_columns or missing:
             wanted = missing or "subject/body/text"
             raise ValueError(f"text columns not found: {wanted}")
-    out: list[dict[str, Any]] = []
-    for row in data:
-        text = compose_text(*(row.get(c) for c in text_columns or ()))
-        rating = row.get(rating_column) if rating_column else None
-        result = _row(
-            text, rules, source=source, rating=rating, use_rating=use_rating, llm=llm
-        )
-        raw_id = row.get(id_column)
-        out.append({"id": None if raw_id is None else str(raw_id), **result})
+    texts = [column(c) for c in text_columns or ()] if n_rows else []
+    ratings = column(rating_column) if rating_column and n_rows else None
+    # Each distinct (text, star rating) is classified once: the result of a row is
+    # a pure function of its text and its rating (which counts only through
+    # _stars). Rows then point at their result (``index``). The LLM is still asked
+    # once per row, in row order, so its requests, cache and counters are as if
+    # each row were classified alone.
+    redacted_of: dict[str, str] = {}
+    rule_result_of: dict[tuple[str, int | None], int] = {}
+    results: list[dict[str, Any]] = []
+    index: list[int] = []
+    for i in range(n_rows):
+        text = compose_text(*(col[i] for col in texts))
+        rating = ratings[i] if ratings is not None else None
+        redacted = redacted_of.get(text)
+        if redacted is None:
+            redacted = redacted_of[text] = redact(text)
+        labels = llm.classify(redacted, source) if llm is not None else None
+        if labels is not None:
+            index.append(len(results))
+            results.append(
+                _llm_row(redacted, labels, rules, source, rating, use_rating, llm)
+            )
+            continue
+        key = (redacted, _stars(rating) if use_rating else None)
+        at = rule_result_of.get(key)
+        if at is None:
+            at = rule_result_of[key] = len(results)
+            results.append(_rule_row(redacted, rules, source, rating, use_rating))
+        index.append(at)
+    ids = column(id_column) if n_rows else []
     stats: dict[str, Any] = {
-        "rows": len(out),
-        "by_classifier": dict(Counter(r["classifier"] for r in out)),
+        "rows": n_rows,
+        "by_classifier": dict(Counter(results[i]["classifier"] for i in index)),
         "llm": llm.stats.as_dict() if llm is not None else None,
     }
-    table = pa.Table.from_pylist(out, schema=OUTPUT_SCHEMA)
+    take = pa.array(index, pa.int64())
+    arrays = [pa.array([None if v is None else str(v) for v in ids], pa.string())]
+    for field in list(OUTPUT_SCHEMA)[1:]:
+        values = pa.array([r[field.name] for r in results], field.type)
+        arrays.append(values.take(take))
+    table = pa.Table.from_arrays(arrays, schema=OUTPUT_SCHEMA)
     return table.replace_schema_metadata({_STATS_KEY: json.dumps(stats).encode()})
+
+
+def _read_columns(
+    rows: Any,
+) -> tuple[list[str], int, Callable[[str], list[Any]]]:
+    """Column names, row count and a column reader (values as Python objects).
+
+    An Arrow table or batch is read column by column; anything else through
+    :func:`read_table`, whose first row names the columns (a column missing from
+    a later row reads as ``None`` there).
+    """
+    if isinstance(rows, pa.Table | pa.RecordBatch) and len(
+        set(rows.column_names)
+    ) == len(rows.column_names):
+        names = list(rows.column_names)
+
+        def arrow_column(name: str) -> list[Any]:
+            if name not in names:
+                return [None] * rows.num_rows
+            return rows.column(name).to_pylist()
+
+        return names, rows.num_rows, arrow_column
+    data = read_table(rows)
+
+    def row_column(name: str) -> list[Any]:
+        return [row.get(name) for row in data]
+
+    return (list(data[0].keys()) if data else []), len(data), row_column
 
 
 def stats_of(table: pa.Table) -> dict[str, Any]:

@@ -59,7 +59,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -185,14 +185,27 @@ def normalise(text: str | None) -> str:
     if not text:
         return ""
     text = _PLACEHOLDER.sub(" ", text)
+    if text.isascii():
+        # Same result, faster: on ASCII, NFKC and NFKD change nothing, casefold()
+        # is lower() and there are no combining marks to strip.
+        return text.translate(_QUOTES).lower()
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES).casefold()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+@lru_cache(maxsize=4096)
+def _tokens(text: str) -> tuple[str, ...]:
+    return tuple(_TOKEN.findall(normalise(text)))
+
+
 def tokenize(text: str | None) -> list[str]:
-    """Split normalised text into word tokens and single punctuation tokens."""
-    return _TOKEN.findall(normalise(text))
+    """Split normalised text into word tokens and single punctuation tokens.
+
+    Pure, so recent texts are memoised (a text is tokenised by the intent rules
+    and again by the sentiment cues); each call returns a new list.
+    """
+    return list(_tokens(text)) if text else []
 
 
 def _is_word(token: str) -> bool:
@@ -213,6 +226,20 @@ def _match_at(pattern: Sequence[str], tokens: Sequence[str], i: int) -> bool:
     )
 
 
+def _is_wild(token: str) -> bool:
+    return token.endswith("*") and len(token) > 1
+
+
+#: A pattern prepared for :meth:`_Index.find`: the pattern, its length, and its
+#: tokens as a list when no token is a wildcard (compared as a slice), else None.
+_Prepared = tuple[tuple[str, ...], int, list[str] | None]
+
+
+def _prepare(pattern: tuple[str, ...]) -> _Prepared:
+    plain = not any(_is_wild(t) for t in pattern)
+    return pattern, len(pattern), list(pattern) if plain else None
+
+
 class _Index:
     """Token patterns indexed by first token (wildcard-first patterns kept apart)."""
 
@@ -224,16 +251,37 @@ class _Index:
                 self.wild.append(pattern)
             else:
                 self.exact.setdefault(pattern[0], []).append(pattern)
+        self._exact: dict[str, tuple[_Prepared, ...]] = {
+            first: tuple(_prepare(p) for p in group)
+            for first, group in self.exact.items()
+        }
+        # Wildcard-first patterns with the prefix their first token must start
+        # with (a cheap test before the token-by-token match).
+        self._wild: tuple[tuple[tuple[str, ...], int, str], ...] = tuple(
+            (p, len(p), p[0][:-1] if _is_wild(p[0]) else p[0]) for p in self.wild
+        )
+        self._wild_prefixes = tuple(prefix for _, _, prefix in self._wild)
 
     def find(self, tokens: Sequence[str]) -> Iterator[tuple[int, int, tuple[str, ...]]]:
         """Yield ``(start, end, pattern)`` for every occurrence of every pattern."""
+        if not isinstance(tokens, list):
+            tokens = list(tokens)
+        exact, wild, prefixes = self._exact, self._wild, self._wild_prefixes
         for i, token in enumerate(tokens):
-            for pattern in self.exact.get(token, ()):
-                if _match_at(pattern, tokens, i):
-                    yield i, i + len(pattern), pattern
-            for pattern in self.wild:
-                if _match_at(pattern, tokens, i):
-                    yield i, i + len(pattern), pattern
+            # An exact bucket's first token equals ``token``: a one-token pattern
+            # matches, a longer one is compared as a slice (or token by token).
+            for pattern, n, plain in exact.get(token, ()):
+                if n == 1 or (
+                    tokens[i : i + n] == plain
+                    if plain is not None
+                    else _match_at(pattern, tokens, i)
+                ):
+                    yield i, i + n, pattern
+            if not (prefixes and token.startswith(prefixes)):
+                continue
+            for pattern, n, prefix in wild:
+                if token.startswith(prefix) and _match_at(pattern, tokens, i):
+                    yield i, i + n, pattern
 
 
 @dataclass(frozen=True)
@@ -443,6 +491,8 @@ class RuleSet:
                 continue
             taken.add((m.start, m.end))
             kept.append(m)
+        if not kept:  # nothing to check for negation
+            return []
         before, after = self._negation_marks(tokens)
         breakers = {s for s, _, _ in self._cue_index["breaker"].find(tokens)}
         out = []

@@ -189,8 +189,11 @@ def __getattr__(name: str) -> frozenset[str]:
 def looks_non_english(text: str) -> bool:
     """True when Spanish, French or German function words outnumber English ones
     (and there are at least two of them)."""
-    folded = unicodedata.normalize("NFKD", text.casefold())
-    words = _WORD.findall("".join(c for c in folded if not unicodedata.combining(c)))
+    folded = text.casefold()
+    if not folded.isascii():  # on ASCII, NFKD changes nothing and strips nothing
+        folded = unicodedata.normalize("NFKD", folded)
+        folded = "".join(c for c in folded if not unicodedata.combining(c))
+    words = _WORD.findall(folded)
     english = sum(w in _FUNCTION_WORDS["en"] for w in words)
     foreign = max(
         sum(w in vocab for w in words)

@@ -4,8 +4,16 @@
     'event_id', 'email', 'channel', 'event_type', 'campaign_id', 'occurred_at'
 ] %}
 
+{{ config(
+    pre_hook="{{ forget_rewritten_lines(source('shop', 'engagement_events'), " ~ contract ~ ") }}",
+    **base_model_config()
+) }}
+
 with source as (
-    select * from {{ source('shop', 'engagement_events') }}
+    {{ incremental_source(
+        source('shop', 'engagement_events'), contract, 'event_id', 'occurred_at',
+        is_incremental()
+    ) | indent(4) }}
 ),
 
 parsed as (

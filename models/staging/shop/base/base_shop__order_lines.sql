@@ -5,8 +5,16 @@
     'order_id', 'line_id', 'sku', 'quantity', 'unit_price', 'line_discount'
 ] %}
 
+{{ config(
+    pre_hook="{{ forget_rewritten_lines(source('shop', 'order_lines'), " ~ contract ~ ") }}",
+    **base_model_config()
+) }}
+
 with source as (
-    select * from {{ source('shop', 'order_lines') }}
+    {{ incremental_source(
+        source('shop', 'order_lines'), contract, ['order_id', 'line_id'], none,
+        is_incremental()
+    ) | indent(4) }}
 ),
 
 parsed as (

@@ -9,8 +9,16 @@
     'shipping_cost'
 ] %}
 
+{{ config(
+    pre_hook="{{ forget_rewritten_lines(source('shop', 'orders'), " ~ contract ~ ") }}",
+    **base_model_config()
+) }}
+
 with source as (
-    select * from {{ source('shop', 'orders') }}
+    {{ incremental_source(
+        source('shop', 'orders'), contract, 'order_id', 'coalesce(updated_at, ordered_at)',
+        is_incremental()
+    ) | indent(4) }}
 ),
 
 parsed as (

@@ -1,0 +1,277 @@
+"""Incremental refresh = full refresh.
+
+The staging base models of orders, order lines and engagement events are
+incremental (macros/incremental.sql). One database is built on day 1, then
+refreshed incrementally with day 2's exports (late, updated, duplicated and
+edited lines, a quarantined line that becomes valid), then with day 3's (a file
+rewritten in another order). After each refresh the base tables and the marts
+must equal a full build of the same exports into a fresh database.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import shutil
+from collections import Counter
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests_py.conftest import build
+
+INCREMENTAL = ["orders", "order_lines", "engagement_events"]
+BASE_TABLES = [f"staging.base_shop__{name}" for name in INCREMENTAL]
+MARTS = [
+    ("main.customer_profile", "customer_key"),
+    ("main.segment_membership", "customer_key, segment_name"),
+    ("main.customer_segment", "customer_key"),
+]
+# Lines held back from day 1 and appended on day 2.
+HELD_BACK = 40
+# The day-1 build judges 2026-07-02 to be in the future; day 2 does not.
+DAY1_VARS = {"max_valid_date": "2026-06-30"}
+DAY2_VARS = {"max_valid_date": "2026-07-05"}
+SENTINEL = "sentinel-untouched"
+
+
+def read_lines(path: Path) -> tuple[str, list[str]]:
+    header, *lines = path.read_text().splitlines()
+    return header, lines
+
+
+def write_lines(path: Path, header: str, lines: list[str]) -> None:
+    path.write_text("\n".join([header, *lines]) + "\n")
+
+
+def fields(line: str) -> list[str]:
+    return next(csv.reader([line]))
+
+
+def joined(values: list[str]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(values)
+    return out.getvalue()
+
+
+def iso(text: str) -> datetime | None:
+    try:
+        return datetime.strptime(text.strip(), "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        return None
+
+
+def make_days(source: Path, root: Path) -> tuple[Path, Path, Path, dict]:
+    """Day 1, 2 and 3 export folders, and what was changed, for the assertions."""
+    day1, day2, day3 = (root / name for name in ("day1", "day2", "day3"))
+    for folder in (day1, day2, day3):
+        shutil.copytree(source, folder)
+    changes: dict = {}
+
+    # engagement events
+    header, lines = read_lines(source / "engagement_events.csv")
+    first = fields(lines[0])
+    late = [*first]
+    late[0], late[5] = "late-event-1", "2025-01-15T10:00:00Z"  # a year late
+    updated = [*fields(lines[1])]
+    updated[5] = "2026-06-29T23:00:00Z"  # a newer version of an existing event
+    future = [*first]
+    future[0], future[5] = "future-event-1", "2026-07-02T09:00:00Z"
+    day1_lines = [*lines[:-HELD_BACK], joined(future)]
+    day2_lines = [*day1_lines, *lines[-HELD_BACK:], joined(late), joined(updated)]
+    day2_lines.append(lines[2])  # an exact duplicate of an old line
+    write_lines(day1 / "engagement_events.csv", header, day1_lines)
+    write_lines(day2 / "engagement_events.csv", header, day2_lines)
+    write_lines(day3 / "engagement_events.csv", header, day2_lines)
+    changes["updated_event"] = updated[0]
+
+    # orders: an order updated by a new line, a recent order edited in place
+    header, lines = read_lines(source / "orders.csv")
+    names = fields(header)
+    at = {name: i for i, name in enumerate(names)}
+
+    def changed_at(line: str) -> datetime | None:
+        row = fields(line)
+        return iso(row[at["updated_at"]]) or iso(row[at["ordered_at"]])
+
+    end = datetime(2026, 7, 1)  # the generator's last day; later ones are defects
+    newest = max(t for t in map(changed_at, lines) if t is not None and t < end)
+    seen = Counter(fields(line)[at["order_id"]] for line in lines)
+    recent = next(
+        i
+        for i, line in enumerate(lines[:-HELD_BACK])
+        if (t := changed_at(line)) is not None
+        and newest - timedelta(days=1) <= t < end
+        and seen[fields(line)[at["order_id"]]] == 1
+        and fields(line)[at["status"]] != "cancelled"
+    )
+    edited = fields(lines[recent])
+    edited[at["status"]] = "cancelled"
+    day1_lines = lines[:-HELD_BACK]
+    day2_lines = [*day1_lines, *lines[-HELD_BACK:]]
+    day2_lines[recent] = joined(edited)  # changed in place, within the lookback
+    new_version = fields(lines[3])
+    new_version[at["status"]] = "refunded"
+    new_version[at["updated_at"]] = "2026-06-30T12:00:00Z"
+    day2_lines += [joined(new_version), lines[4]]  # a new version, a duplicate
+    write_lines(day1 / "orders.csv", header, day1_lines)
+    write_lines(day2 / "orders.csv", header, day2_lines)
+    # day 3: the same orders, rewritten in another order (not appended)
+    write_lines(day3 / "orders.csv", header, list(reversed(day2_lines)))
+    changes["edited_order"] = edited[at["order_id"]]
+    changes["versioned_order"] = new_version[at["order_id"]]
+
+    # order lines: a line with a new quantity further down the file
+    header, lines = read_lines(source / "order_lines.csv")
+    requantified = fields(lines[5])
+    requantified[3] = str(int(float(requantified[3] or 1)) + 2)
+    day1_lines = lines[:-HELD_BACK]
+    day2_lines = [*day1_lines, *lines[-HELD_BACK:], joined(requantified)]
+    write_lines(day1 / "order_lines.csv", header, day1_lines)
+    write_lines(day2 / "order_lines.csv", header, day2_lines)
+    write_lines(day3 / "order_lines.csv", header, day2_lines)
+    return day1, day2, day3, changes
+
+
+def table(db: Path, name: str, order_by: str) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(f"select * from {name} order by {order_by}").fetchall()
+
+
+@pytest.fixture(scope="module")
+def refreshes(tmp_path_factory, generated_raw):
+    """Day 1 built, then refreshed with day 2 and day 3; and full builds of days
+    2 and 3. A row the refresh must not touch is marked after day 1."""
+    root = tmp_path_factory.mktemp("incremental")
+    day1, day2, day3, changes = make_days(generated_raw, root)
+    # The exports land in one folder day after day (files are known by path).
+    live = root / "exports"
+    shutil.copytree(day1, live)
+    kept = build(root, "kept", live, dbt_vars=DAY1_VARS)
+    assert kept.result.success, kept.result.output[-3000:]
+    with duckdb.connect(str(kept.db_path)) as con:
+        untouched = con.execute(
+            "select _raw_row from staging.base_shop__engagement_events "
+            "where row_status = 'staged' and event_id <> ? order by _raw_row limit 1 "
+            "offset 100",
+            [changes["updated_event"]],
+        ).fetchone()[0]
+        con.execute(
+            "update staging.base_shop__engagement_events set warnings = ? "
+            "where _raw_row = ?",
+            [SENTINEL, untouched],
+        )
+    day1_statuses = {
+        name: dict(
+            kept.query(f"select _raw_row, row_status from staging.base_shop__{name}")
+        )
+        for name in INCREMENTAL
+    }
+    results = {"changes": changes, "untouched": untouched, "day1": day1_statuses}
+    for day, raw in (("day2", day2), ("day3", day3)):
+        shutil.copytree(raw, live, dirs_exist_ok=True)
+        refreshed = build(root, "kept", live, dbt_vars=DAY2_VARS)
+        assert refreshed.result.success, refreshed.result.output[-3000:]
+        snapshot = root / f"refreshed_{day}.duckdb"
+        shutil.copy(refreshed.db_path, snapshot)
+        full = build(root, f"full_{day}", live, dbt_vars=DAY2_VARS)
+        assert full.result.success, full.result.output[-3000:]
+        results[day] = (snapshot, full.db_path)
+    return results
+
+
+def unmark(rows: list[tuple], columns: list[str]) -> list[tuple]:
+    """The sentinel put back to what a build writes (null: no warnings)."""
+    i = columns.index("warnings")
+    return [
+        (*row[:i], None, *row[i + 1 :]) if row[i] == SENTINEL else row for row in rows
+    ]
+
+
+def columns_of(db: Path, name: str) -> list[str]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return [d[0] for d in con.execute(f"select * from {name} limit 0").description]
+
+
+@pytest.mark.parametrize("day", ["day2", "day3"])
+@pytest.mark.parametrize("name", BASE_TABLES)
+def test_incremental_base_table_equals_a_full_build(refreshes, day, name):
+    refreshed, full = refreshes[day]
+    columns = columns_of(full, name)
+    assert columns_of(refreshed, name) == columns
+    got = unmark(table(refreshed, name, "_source_file, _raw_row"), columns)
+    assert got == table(full, name, "_source_file, _raw_row")
+
+
+@pytest.mark.parametrize("day", ["day2", "day3"])
+@pytest.mark.parametrize(("name", "key"), MARTS)
+def test_incremental_marts_equal_a_full_build(refreshes, day, name, key):
+    refreshed, full = refreshes[day]
+    got, expected = table(refreshed, name, key), table(full, name, key)
+    assert expected, f"{name} is empty: nothing compared"
+    assert len(got) == len(expected)
+    for got_row, expected_row in zip(got, expected, strict=True):
+        assert same_row(got_row, expected_row), (got_row, expected_row)
+
+
+def same_row(got: tuple, expected: tuple) -> bool:
+    """Equal, floats within 1e-9 relative: the BG/NBD fit sums its input in
+    whatever order the rows arrive, which moves the 15th digit."""
+    return all(
+        math.isclose(a, b, rel_tol=1e-9)
+        if isinstance(a, float) and isinstance(b, float)
+        else a == b
+        for a, b in zip(got, expected, strict=True)
+    )
+
+
+def test_refresh_leaves_lines_it_need_not_parse(refreshes):
+    """The marked line survives the day-2 refresh: only the lines in scope were
+    parsed again (a full rebuild would have cleared the mark)."""
+    refreshed, _ = refreshes["day2"]
+    with duckdb.connect(str(refreshed), read_only=True) as con:
+        mark = con.execute(
+            "select warnings from staging.base_shop__engagement_events "
+            "where _raw_row = ?",
+            [refreshes["untouched"]],
+        ).fetchall()
+    assert mark == [(SENTINEL,)]
+
+
+def test_refresh_relabels_what_day2_changed(refreshes):
+    """The day-2 changes reached the labels: day 1's staged version of the
+    updated event and order is superseded, the future event is staged."""
+    refreshed, _ = refreshes["day2"]
+    changes = refreshes["changes"]
+    with duckdb.connect(str(refreshed), read_only=True) as con:
+        events = dict(
+            con.execute(
+                "select row_status, count(*) from staging.base_shop__engagement_events "
+                "where event_id = ? group by 1",
+                [changes["updated_event"]],
+            ).fetchall()
+        )
+        future = con.execute(
+            "select row_status from staging.base_shop__engagement_events "
+            "where event_id = 'future-event-1'"
+        ).fetchall()
+        edited = con.execute(
+            "select status from staging.stg_shop__orders where order_id = ?",
+            [changes["edited_order"]],
+        ).fetchall()
+        versions = dict(
+            con.execute(
+                "select row_status, count(*) from staging.base_shop__orders "
+                "where order_id = ? group by 1",
+                [changes["versioned_order"]],
+            ).fetchall()
+        )
+    assert events == {"staged": 1, "superseded": 1}
+    assert future == [("staged",)]
+    assert edited == [("cancelled",)]
+    assert versions.get("superseded", 0) >= 1 and versions.get("staged") == 1
+    day1 = refreshes["day1"]["engagement_events"]
+    assert "quarantined" in day1.values()
