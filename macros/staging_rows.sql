@@ -69,6 +69,10 @@
 {%- endmacro %}
 
 {% macro label_rows(relation, key, latest_first) -%}
+    {{ return(adapter.dispatch('label_rows', 'segmart')(relation, key, latest_first)) }}
+{%- endmacro %}
+
+{% macro default__label_rows(relation, key, latest_first) -%}
     {%- set keys = [key] if key is string else key %}
     with hashed as {{ materialized_cte() }} (
         select

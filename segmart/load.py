@@ -40,6 +40,8 @@ _PG_TYPES = {
     "BOOLEAN": "boolean",
     "DATE": "date",
 }
+# How information_schema.columns.data_type spells those that differ.
+_PG_INFORMATION_SCHEMA_TYPES = {"TIMESTAMP": "timestamp without time zone"}
 
 
 class LoadError(RuntimeError):
@@ -159,8 +161,21 @@ def _copy_table(
             )
         definitions.append(f'"{name}" {_PG_TYPES[data_type]}')
     qualified = f'"{schema}"."{table}"'
-    cursor.execute(f"drop table if exists {qualified}")
-    cursor.execute(f"create table {qualified} ({', '.join(definitions)})")
+    cursor.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema = %s and table_name = %s order by ordinal_position",
+        [schema, table],
+    )
+    wanted = [
+        (name, _PG_INFORMATION_SCHEMA_TYPES.get(t, _PG_TYPES[t])) for name, t in columns
+    ]
+    if cursor.fetchall() == wanted:
+        # A reload (the daily refresh): empty the table in this transaction. The
+        # staging views over it stay; dropping it would need CASCADE.
+        cursor.execute(f"truncate table {qualified}")
+    else:  # new, or other columns: the views over it are rebuilt by dbt build
+        cursor.execute(f"drop table if exists {qualified} cascade")
+        cursor.execute(f"create table {qualified} ({', '.join(definitions)})")
     # DuckDB writes a null as an empty field and an empty string as "", which is
     # exactly how PostgreSQL's CSV format tells them apart. PostgreSQL text cannot
     # hold NUL characters: they are dropped (DuckDB keeps them).

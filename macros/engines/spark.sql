@@ -197,3 +197,54 @@
 {% macro spark__text_hash(expression) -%}
     case when ({{ expression }}) is not null then xxhash64({{ expression }}) end
 {%- endmacro %}
+
+{#- staging_rows.sql: Spark inlines every CTE, so the narrowing of
+    default__label_rows (the parsed rows read five times) makes plans that Spark
+    takes minutes to optimise. Two windows over all rows instead: the same labels
+    (copies by raw values, then versions by key, `latest_first`, the line further
+    down the file), the same columns. -#}
+{% macro spark__label_rows(relation, key, latest_first) -%}
+    {%- set keys = [key] if key is string else key %}
+    with hashed as (
+        select
+            *,
+            {{ text_hash('raw_values') }} as _values_hash,
+            {{ key_hash(keys) }} as _key_hash
+        from {{ relation }}
+    ),
+
+    copies as (
+        select
+            *,
+            row_number() over (
+                partition by raw_values order by _raw_row
+            ) as exact_copy_number
+        from hashed
+    ),
+
+    versions as (
+        select
+            *,
+            case
+                when exact_copy_number = 1 and quarantine_reason is null
+                    then row_number() over (
+                        partition by
+                            {{ keys | join(', ') }},
+                            (exact_copy_number = 1 and quarantine_reason is null)
+                        order by {{ latest_first }}, _raw_row desc
+                    )
+                else 1
+            end as version_number
+        from copies
+    )
+
+    select
+        *,
+        case
+            when exact_copy_number > 1 then 'exact_duplicate'
+            when quarantine_reason is not null then 'quarantined'
+            when version_number > 1 then 'superseded'
+            else 'staged'
+        end as row_status
+    from versions
+{%- endmacro %}
