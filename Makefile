@@ -46,9 +46,9 @@ browser:
 
 # Everything: the DuckDB suite, the PostgreSQL build (a local server the tests
 # start, scripts/pg_start.sh) with its BI-role test, and the local Spark build,
-# each with its equality to DuckDB.
+# each with its equality to DuckDB (on Spark also the generated messy data set).
 test: setup lint browser
-	$(BIN)/pytest --durations=15
+	SEGMART_SPARK_GENERATED=1 $(BIN)/pytest --durations=25
 
 # Only the Spark build and the DuckDB = Spark equality.
 test-spark: setup
