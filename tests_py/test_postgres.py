@@ -30,7 +30,7 @@ import psycopg2  # the `postgres` extra, which `make setup` installs
 import pytest
 
 from segmart.contract import PROJECT_DIR
-from tests_py.conftest import FIXTURES
+from tests_py.conftest import FIXTURES, build
 from tests_py.test_profile import ANN, BOB, CAT, DAN
 
 pytestmark = pytest.mark.postgres
@@ -98,6 +98,21 @@ def pg_env() -> Iterator[dict[str, str]]:
         )
 
 
+def _create_database(pg_env: dict[str, str], name: str) -> dict[str, str]:
+    """Database `name` on the session's server (pg_start.sh creates what is
+    missing and reuses the running server); the environment that selects it."""
+    env = {**pg_env, "SEGMART_PG_DB": name}
+    created = subprocess.run(
+        ["bash", str(PROJECT_DIR / "scripts" / "pg_start.sh")],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert created.returncode == 0, created.stderr
+    return env
+
+
 class PgBuild:
     """A data set loaded and built in a database of its own."""
 
@@ -131,15 +146,7 @@ def pg_builder(pg_env, tmp_path_factory) -> Callable[[str, Path], PgBuild]:
     def _build(name: str, raw_dir: Path) -> PgBuild:
         if name in cache:
             return cache[name]
-        env = {**pg_env, "SEGMART_PG_DB": f"segmart_{name}"}
-        created = subprocess.run(  # the same script creates another database
-            ["bash", str(PROJECT_DIR / "scripts" / "pg_start.sh")],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert created.returncode == 0, created.stderr
+        env = _create_database(pg_env, f"segmart_{name}")
         settings = PgSettings.from_env(env)
         load(raw_dir, settings)
         result = pg_build(
@@ -362,15 +369,7 @@ def test_bi_role_can_read_only_marts_without_personal_columns(pg_profile):
 
 def test_build_without_load_says_run_segmart_load(pg_env, tmp_path):
     """A database with no raw tables: the build stops and names `segmart load`."""
-    env = {**pg_env, "SEGMART_PG_DB": "segmart_empty"}
-    created = subprocess.run(
-        ["bash", str(PROJECT_DIR / "scripts" / "pg_start.sh")],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert created.returncode == 0, created.stderr
+    env = _create_database(pg_env, "segmart_empty")
     result = pg_build(settings=PgSettings.from_env(env), target_path=tmp_path / "t")
     assert not result.success
     assert "run `segmart load` first" in result.output
@@ -384,19 +383,9 @@ def test_refresh_on_postgres_is_incremental_and_exact(pg_env, tmp_path):
     """Day 1 built, then day 2 (day 1 plus an order version, a duplicate line and a
     new event) refreshed incrementally on PostgreSQL: the labels equal a full
     DuckDB build of day 2, and the refresh ran delete+insert."""
-    from tests_py.conftest import build
-
     day = tmp_path / "exports"
     shutil.copytree(FIXTURES / "raw" / "profile", day)
-    env = {**pg_env, "SEGMART_PG_DB": "segmart_refresh"}
-    created = subprocess.run(
-        ["bash", str(PROJECT_DIR / "scripts" / "pg_start.sh")],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert created.returncode == 0, created.stderr
+    env = _create_database(pg_env, "segmart_refresh")
     settings = PgSettings.from_env(env)
 
     def refresh(name: str) -> PgBuildResult:
