@@ -263,24 +263,34 @@
     )
 {%- endmacro %}
 
-{#- Map a text value to the project vocabulary of `domain` (seed enum_values):
-    case, spaces and hyphens do not matter; unknown values become 'other'. -#}
-{% macro map_enum(domain, column) -%}
+{#- Map a text value to the project vocabulary (seed enum_values): case, spaces
+    and hyphens do not matter; unknown values become 'other'.
+    map_enum(column) reads the row that join_enum(domain, column) joins to the
+    model's `from source`; a model uses both:
+
+        {{ map_enum('channel') }} as channel,
+        ...
+        from source
+        {{ join_enum('message_channel', 'channel') }}
+
+    A join to the small seed, not a correlated subquery: DuckDB plans such a
+    subquery as a join back to every source row, which spilled tens of GB on
+    55M engagement events (DECISIONLOG). The seed's (domain, variant) is unique
+    (a test), so the join never adds rows. -#}
+{% macro map_enum(column) -%}
     case
         when {{ clean_text(column) }} is null then null
-        else coalesce(
-            (
-                select enum_values.value
-                from {{ ref('enum_values') }} as enum_values
-                where
-                    enum_values.domain = '{{ domain }}'
-                    and enum_values.variant = replace(
-                        replace(lower(trim({{ column }})), ' ', '_'), '-', '_'
-                    )
-            ),
-            'other'
-        )
+        else coalesce({{ column }}_enum.value, 'other')
     end
+{%- endmacro %}
+
+{% macro join_enum(domain, column) -%}
+    left join {{ ref('enum_values') }} as {{ column }}_enum
+        on
+            {{ column }}_enum.domain = '{{ domain }}'
+            and {{ column }}_enum.variant = replace(
+                replace(lower(trim(source.{{ column }})), ' ', '_'), '-', '_'
+            )
 {%- endmacro %}
 
 {#- Warning code unknown_<col> when a non-blank value was mapped to 'other'

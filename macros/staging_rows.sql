@@ -15,12 +15,16 @@
     wins (deterministic). A line is identified by (_source_file, _raw_row), which
     landing always sets (unit tests that number copies or versions set both).
 
-    Most lines are neither copies nor versions, so the windows that number copies
-    and versions run only over the few lines that share a hash of their raw values
-    (_values_hash) or of their key (_key_hash); a shared hash only makes a line a
-    candidate, the window then compares the values themselves. The two hashes stay
-    in the table: the incremental base models use them to find the lines a new
-    line can affect (incremental_scope).
+    Most lines are neither copies nor versions. Two narrow passes find the
+    hashes of raw values (_values_hash) and of keys (_key_hash) that occur more
+    than once; only the lines with such a hash (the suspects) reach the windows
+    that number copies and versions, and the labels join back to the lines. A
+    shared hash only makes a line a suspect: the windows compare the values
+    themselves. Every wide CTE stays inlined (inlined_cte), so no pass holds
+    the parsed lines in memory: on 55M events this is the difference between
+    no spill and tens of GB of it (DECISIONLOG). The two hashes stay in the
+    table: the incremental base models use them to find the lines a new line
+    can affect (incremental_source).
 
     Each base model also sets `warnings`: all_problems(...) of the codes that do not
     stop a row (missing_email, unknown_<column>, ...), counted for staged rows in
@@ -68,13 +72,29 @@
 {% macro spark__materialized_cte() -%}
 {%- endmacro %}
 
+{#- `not materialized` for a CTE read more than once that must stay a view of
+    its input: DuckDB materializes such a CTE by itself, which for 55M wide
+    parsed rows means tens of GB of spill, while inlined each reader computes
+    only the columns and rows it needs (PostgreSQL also takes the keyword;
+    Spark always inlines). -#}
+{% macro inlined_cte() -%}
+    {{ return(adapter.dispatch('inlined_cte', 'segmart')()) }}
+{%- endmacro %}
+
+{% macro default__inlined_cte() -%}
+    not materialized
+{%- endmacro %}
+
+{% macro spark__inlined_cte() -%}
+{%- endmacro %}
+
 {% macro label_rows(relation, key, latest_first) -%}
     {{ return(adapter.dispatch('label_rows', 'segmart')(relation, key, latest_first)) }}
 {%- endmacro %}
 
 {% macro default__label_rows(relation, key, latest_first) -%}
     {%- set keys = [key] if key is string else key %}
-    with hashed as {{ materialized_cte() }} (
+    with lines as {{ inlined_cte() }} (
         select
             *,
             {{ text_hash('raw_values') }} as _values_hash,
@@ -84,9 +104,35 @@
 
     repeated_values as (
         select _values_hash
-        from hashed
+        from lines
         group by _values_hash
         having count(*) > 1
+    ),
+
+    repeated_keys as (
+        select _key_hash
+        from lines
+        where _key_hash is not null
+        group by _key_hash
+        having count(*) > 1
+    ),
+
+    -- the few lines that can be a copy or a version, computed once
+    suspects as {{ materialized_cte() }} (
+        select
+            *,
+            _values_hash in (
+                select repeated_values._values_hash from repeated_values
+            ) as has_repeated_values,
+            _key_hash in (
+                select repeated_keys._key_hash from repeated_keys
+            ) as has_repeated_key
+        from lines
+        where
+            _values_hash in (
+                select repeated_values._values_hash from repeated_values
+            )
+            or _key_hash in (select repeated_keys._key_hash from repeated_keys)
     ),
 
     copies as (
@@ -96,27 +142,21 @@
             row_number() over (
                 partition by raw_values order by _raw_row
             ) as exact_copy_number
-        from hashed
-        where _values_hash in (select _values_hash from repeated_values)
+        from suspects
+        where has_repeated_values
     ),
 
     candidates as (
-        select hashed.*
-        from hashed
+        select suspects.*
+        from suspects
         left join copies
             on
-                hashed._source_file = copies._source_file
-                and hashed._raw_row = copies._raw_row
+                suspects._source_file = copies._source_file
+                and suspects._raw_row = copies._raw_row
         where
-            hashed.quarantine_reason is null
+            suspects.has_repeated_key
+            and suspects.quarantine_reason is null
             and coalesce(copies.exact_copy_number, 1) = 1
-    ),
-
-    contested_keys as (
-        select _key_hash
-        from candidates
-        group by _key_hash
-        having count(*) > 1
     ),
 
     versions as (
@@ -128,28 +168,40 @@
                 order by {{ latest_first }}, _raw_row desc
             ) as version_number
         from candidates
-        where _key_hash in (select _key_hash from contested_keys)
+    ),
+
+    labels as (
+        select
+            suspects._source_file,
+            suspects._raw_row,
+            copies.exact_copy_number,
+            versions.version_number
+        from suspects
+        left join copies
+            on
+                suspects._source_file = copies._source_file
+                and suspects._raw_row = copies._raw_row
+        left join versions
+            on
+                suspects._source_file = versions._source_file
+                and suspects._raw_row = versions._raw_row
     )
 
     select
-        hashed.*,
-        coalesce(copies.exact_copy_number, 1) as exact_copy_number,
-        coalesce(versions.version_number, 1) as version_number,
+        lines.*,
+        coalesce(labels.exact_copy_number, 1) as exact_copy_number,
+        coalesce(labels.version_number, 1) as version_number,
         case
-            when copies.exact_copy_number > 1 then 'exact_duplicate'
-            when hashed.quarantine_reason is not null then 'quarantined'
-            when versions.version_number > 1 then 'superseded'
+            when labels.exact_copy_number > 1 then 'exact_duplicate'
+            when lines.quarantine_reason is not null then 'quarantined'
+            when labels.version_number > 1 then 'superseded'
             else 'staged'
         end as row_status
-    from hashed
-    left join copies
+    from lines
+    left join labels
         on
-            hashed._source_file = copies._source_file
-            and hashed._raw_row = copies._raw_row
-    left join versions
-        on
-            hashed._source_file = versions._source_file
-            and hashed._raw_row = versions._raw_row
+            lines._source_file = labels._source_file
+            and lines._raw_row = labels._raw_row
 {%- endmacro %}
 
 {#- The tables of source `shop` that have a base model, in contract order: the

@@ -4,18 +4,18 @@
     'campaign_id', 'name', 'channel', 'segment', 'experiment', 'sent_at', 'offer'
 ] %}
 
-with source as (
+with source as {{ inlined_cte() }} (
     select * from {{ source('shop', 'campaigns') }}
 ),
 
-parsed as (
+parsed as {{ inlined_cte() }} (
     select
         -- ids
         {{ clean_text('campaign_id') }} as campaign_id,
 
         -- strings
         {{ clean_text('name') }} as campaign_name,
-        {{ map_enum('contact_channel', 'channel') }} as channel,
+        {{ map_enum('channel') }} as channel,
         {{ clean_text('segment') }} as segment_name,
         {{ clean_text('experiment') }} as experiment,
         {{ clean_text('offer') }} as offer,
@@ -30,9 +30,10 @@ parsed as (
         _raw_row,
         {{ raw_values_json(contract) }} as raw_values
     from source
+    {{ join_enum('contact_channel', 'channel') }}
 ),
 
-checked as (
+checked as {{ inlined_cte() }} (
     {%- set checks = [
         "case when campaign_id is null then 'missing_campaign_id' end",
         timestamp_problem('sent_at_text', 'sent_at', required=false),

@@ -7,11 +7,11 @@
     'consent_updated_at'
 ] %}
 
-with source as (
+with source as {{ inlined_cte() }} (
     select * from {{ source('shop', 'customers') }}
 ),
 
-parsed as (
+parsed as {{ inlined_cte() }} (
     select
         -- ids
         {{ clean_text('customer_id') }} as customer_id,
@@ -52,7 +52,7 @@ parsed as (
     from source
 ),
 
-checked as (
+checked as {{ inlined_cte() }} (
     {%- set checks = [
         "case when customer_id is null then 'missing_customer_id' end",
         timestamp_problem('created_at_text', 'created_at', required=false),

@@ -9,14 +9,14 @@
     **base_model_config()
 ) }}
 
-with source as (
+with source as {{ materialized_cte() if is_incremental() else inlined_cte() }} (
     {{ incremental_source(
         source('shop', 'engagement_events'), contract, 'event_id', 'occurred_at',
         is_incremental()
     ) | indent(4) }}
 ),
 
-parsed as (
+parsed as {{ inlined_cte() }} (
     select
         -- ids
         {{ clean_text('event_id') }} as event_id,
@@ -24,8 +24,8 @@ parsed as (
 
         -- strings
         {{ parse_email('email') }} as email,
-        {{ map_enum('message_channel', 'channel') }} as channel,
-        {{ map_enum('event_type', 'event_type') }} as event_type,
+        {{ map_enum('channel') }} as channel,
+        {{ map_enum('event_type') }} as event_type,
 
         -- timestamps
         {{ parse_timestamp('occurred_at') }} as occurred_at,
@@ -39,9 +39,11 @@ parsed as (
         _raw_row,
         {{ raw_values_json(contract) }} as raw_values
     from source
+    {{ join_enum('message_channel', 'channel') }}
+    {{ join_enum('event_type', 'event_type') }}
 ),
 
-checked as (
+checked as {{ inlined_cte() }} (
     {%- set checks = [
         "case when event_id is null then 'missing_event_id' end",
         "case when event_type is null then 'missing_event_type' end",

@@ -4,11 +4,11 @@
 -- counted and staged as null, so an erasure is never lost to a date.
 {%- set contract = ['email', 'requested_at'] %}
 
-with source as (
+with source as {{ inlined_cte() }} (
     select * from {{ source('shop', 'erasure_requests') }}
 ),
 
-parsed as (
+parsed as {{ inlined_cte() }} (
     select
         -- strings
         {{ parse_email('email') }} as email,
@@ -25,7 +25,7 @@ parsed as (
     from source
 ),
 
-checked as (
+checked as {{ inlined_cte() }} (
     {%- set checks = [email_problem('email_text')] %}
     {%- set warnings = [
         timestamp_problem('requested_at_text', 'requested_at', required=false),

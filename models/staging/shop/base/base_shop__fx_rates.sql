@@ -2,11 +2,11 @@
 -- Key (currency, rate_date); the last row in the file wins.
 {%- set contract = ['currency', 'rate_date', 'rate_to_base'] %}
 
-with source as (
+with source as {{ inlined_cte() }} (
     select * from {{ source('shop', 'fx_rates') }}
 ),
 
-parsed as (
+parsed as {{ inlined_cte() }} (
     select
         -- strings
         upper({{ clean_text('currency') }}) as currency,
@@ -26,7 +26,7 @@ parsed as (
     from source
 ),
 
-checked as (
+checked as {{ inlined_cte() }} (
     {%- set checks = [
         "case when currency is null then 'missing_currency' end",
         "case when not " ~ regex_full_match('currency', '[A-Z]{3}')

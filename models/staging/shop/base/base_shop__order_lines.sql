@@ -10,14 +10,14 @@
     **base_model_config()
 ) }}
 
-with source as (
+with source as {{ materialized_cte() if is_incremental() else inlined_cte() }} (
     {{ incremental_source(
         source('shop', 'order_lines'), contract, ['order_id', 'line_id'], none,
         is_incremental()
     ) | indent(4) }}
 ),
 
-parsed as (
+parsed as {{ inlined_cte() }} (
     select
         -- ids
         {{ clean_text('order_id') }} as order_id,
@@ -39,7 +39,7 @@ parsed as (
     from source
 ),
 
-checked as (
+checked as {{ inlined_cte() }} (
     {%- set checks = [
         "case when order_id is null then 'missing_order_id' end",
         "case when line_id is null then 'missing_line_id' end",

@@ -14,14 +14,14 @@
     **base_model_config()
 ) }}
 
-with source as (
+with source as {{ materialized_cte() if is_incremental() else inlined_cte() }} (
     {{ incremental_source(
         source('shop', 'orders'), contract, 'order_id', 'coalesce(updated_at, ordered_at)',
         is_incremental()
     ) | indent(4) }}
 ),
 
-parsed as (
+parsed as {{ inlined_cte() }} (
     select
         -- ids
         {{ clean_text('order_id') }} as order_id,
@@ -30,8 +30,8 @@ parsed as (
         -- strings
         {{ parse_email('email') }} as email,
         upper({{ clean_text('currency') }}) as currency,
-        {{ map_enum('order_status', 'status') }} as status,
-        {{ map_enum('order_channel', 'channel') }} as channel,
+        {{ map_enum('status') }} as status,
+        {{ map_enum('channel') }} as channel,
         {{ clean_text('discount_codes') }} as discount_codes,
 
         -- numerics
@@ -56,6 +56,8 @@ parsed as (
         _raw_row,
         {{ raw_values_json(contract) }} as raw_values
     from source
+    {{ join_enum('order_status', 'status') }}
+    {{ join_enum('order_channel', 'channel') }}
 ),
 
 fx_currencies as (
@@ -63,7 +65,7 @@ fx_currencies as (
     from {{ source('shop', 'fx_rates') }}
 ),
 
-checked as (
+checked as {{ inlined_cte() }} (
     {%- set checks = [
         "case when order_id is null then 'missing_order_id' end",
         timestamp_problem('ordered_at_text', 'ordered_at'),

@@ -5,11 +5,11 @@
     'updated_at'
 ] %}
 
-with source as (
+with source as {{ inlined_cte() }} (
     select * from {{ source('shop', 'products') }}
 ),
 
-parsed as (
+parsed as {{ inlined_cte() }} (
     select
         -- ids
         {{ clean_text('sku') }} as sku,
@@ -37,7 +37,7 @@ parsed as (
     from source
 ),
 
-checked as (
+checked as {{ inlined_cte() }} (
     {%- set checks = [
         "case when sku is null then 'missing_sku' end",
         value_problem('unit_cost_text', 'unit_cost', allow_negative=false),

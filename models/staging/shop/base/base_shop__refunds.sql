@@ -4,11 +4,11 @@
     'refund_id', 'order_id', 'refunded_at', 'amount', 'is_return', 'reason'
 ] %}
 
-with source as (
+with source as {{ inlined_cte() }} (
     select * from {{ source('shop', 'refunds') }}
 ),
 
-parsed as (
+parsed as {{ inlined_cte() }} (
     select
         -- ids
         {{ clean_text('refund_id') }} as refund_id,
@@ -36,7 +36,7 @@ parsed as (
     from source
 ),
 
-checked as (
+checked as {{ inlined_cte() }} (
     {%- set checks = [
         "case when refund_id is null then 'missing_refund_id' end",
         "case when order_id is null then 'missing_order_id' end",

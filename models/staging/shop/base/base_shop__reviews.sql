@@ -2,11 +2,11 @@
 -- Key review_id; the newest created_at wins.
 {%- set contract = ['review_id', 'email', 'sku', 'rating', 'body', 'created_at'] %}
 
-with source as (
+with source as {{ inlined_cte() }} (
     select * from {{ source('shop', 'reviews') }}
 ),
 
-parsed as (
+parsed as {{ inlined_cte() }} (
     select
         -- ids
         {{ clean_text('review_id') }} as review_id,
@@ -32,7 +32,7 @@ parsed as (
     from source
 ),
 
-checked as (
+checked as {{ inlined_cte() }} (
     {%- set checks = [
         "case when review_id is null then 'missing_review_id' end",
         value_problem('rating_text', 'rating'),

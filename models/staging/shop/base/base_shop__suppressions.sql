@@ -4,19 +4,19 @@
 -- suppression is never lost to a date.
 {%- set contract = ['email', 'channel', 'reason', 'suppressed_at'] %}
 
-with source as (
+with source as {{ inlined_cte() }} (
     select * from {{ source('shop', 'suppressions') }}
 ),
 
-parsed as (
+parsed as {{ inlined_cte() }} (
     select
         -- strings
         {{ parse_email('email') }} as email,
         case
             when {{ clean_text('channel') }} is null then 'all'
-            else {{ map_enum('contact_channel', 'channel') }}
+            else {{ map_enum('channel') }}
         end as channel,
-        {{ map_enum('suppression_reason', 'reason') }} as reason,
+        {{ map_enum('reason') }} as reason,
 
         -- timestamps
         {{ parse_timestamp('suppressed_at') }} as suppressed_at,
@@ -30,9 +30,11 @@ parsed as (
         _raw_row,
         {{ raw_values_json(contract) }} as raw_values
     from source
+    {{ join_enum('contact_channel', 'channel') }}
+    {{ join_enum('suppression_reason', 'reason') }}
 ),
 
-checked as (
+checked as {{ inlined_cte() }} (
     {%- set checks = [email_problem('email_text')] %}
     {%- set warnings = [
         enum_problem('channel_text', 'channel'),

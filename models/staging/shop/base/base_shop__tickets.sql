@@ -5,22 +5,22 @@
     'subject', 'body', 'satisfaction'
 ] %}
 
-with source as (
+with source as {{ inlined_cte() }} (
     select * from {{ source('shop', 'tickets') }}
 ),
 
-parsed as (
+parsed as {{ inlined_cte() }} (
     select
         -- ids
         {{ clean_text('ticket_id') }} as ticket_id,
 
         -- strings
         {{ parse_email('email') }} as email,
-        {{ map_enum('ticket_status', 'status') }} as status,
-        {{ map_enum('ticket_channel', 'channel') }} as channel,
+        {{ map_enum('status') }} as status,
+        {{ map_enum('channel') }} as channel,
         {{ clean_text('subject') }} as subject,
         {{ clean_text('body') }} as body,
-        {{ map_enum('satisfaction', 'satisfaction') }} as satisfaction,
+        {{ map_enum('satisfaction') }} as satisfaction,
 
         -- timestamps
         {{ parse_timestamp('created_at') }} as created_at,
@@ -37,9 +37,12 @@ parsed as (
         _raw_row,
         {{ raw_values_json(contract) }} as raw_values
     from source
+    {{ join_enum('ticket_status', 'status') }}
+    {{ join_enum('ticket_channel', 'channel') }}
+    {{ join_enum('satisfaction', 'satisfaction') }}
 ),
 
-checked as (
+checked as {{ inlined_cte() }} (
     {%- set checks = [
         "case when ticket_id is null then 'missing_ticket_id' end",
         timestamp_problem('created_at_text', 'created_at'),
