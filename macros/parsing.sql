@@ -265,32 +265,42 @@
 
 {#- Map a text value to the project vocabulary (seed enum_values): case, spaces
     and hyphens do not matter; unknown values become 'other'.
-    map_enum(column) reads the row that join_enum(domain, column) joins to the
-    model's `from source`; a model uses both:
+    join_enums(relation, {column: domain, ...}) selects every column of
+    `relation` and, for each mapped column, the seed's value as <column>__enum
+    (null when the seed has no such variant); map_enum(column) reads it. A model
+    puts the join in a CTE of its own and parses from it:
 
-        {{ map_enum('channel') }} as channel,
-        ...
-        from source
-        {{ join_enum('message_channel', 'channel') }}
+        enums as {{ inlined_cte() }} (
+            {{ join_enums('source', {'channel': 'message_channel'}) }}
+        ),
+        parsed as ... {{ map_enum('channel') }} as channel ... from enums
 
     A join to the small seed, not a correlated subquery: DuckDB plans such a
     subquery as a join back to every source row, which spilled tens of GB on
     55M engagement events (DECISIONLOG). The seed's (domain, variant) is unique
     (a test), so the join never adds rows. -#}
-{% macro map_enum(column) -%}
-    case
-        when {{ clean_text(column) }} is null then null
-        else coalesce({{ column }}_enum.value, 'other')
-    end
-{%- endmacro %}
-
-{% macro join_enum(domain, column) -%}
+{% macro join_enums(relation, columns) -%}
+    select
+        {{ relation }}.*
+        {%- for column in columns %},
+        {{ column }}_enum.value as {{ column }}__enum
+        {%- endfor %}
+    from {{ relation }}
+    {%- for column, domain in columns.items() %}
     left join {{ ref('enum_values') }} as {{ column }}_enum
         on
             {{ column }}_enum.domain = '{{ domain }}'
             and {{ column }}_enum.variant = replace(
-                replace(lower(trim(source.{{ column }})), ' ', '_'), '-', '_'
+                replace(lower(trim({{ relation }}.{{ column }})), ' ', '_'), '-', '_'
             )
+    {%- endfor %}
+{%- endmacro %}
+
+{% macro map_enum(column) -%}
+    case
+        when {{ clean_text(column) }} is null then null
+        else coalesce({{ column }}__enum, 'other')
+    end
 {%- endmacro %}
 
 {#- Warning code unknown_<col> when a non-blank value was mapped to 'other'

@@ -8,6 +8,10 @@ with source as {{ inlined_cte() }} (
     select * from {{ source('shop', 'campaigns') }}
 ),
 
+enums as {{ inlined_cte() }} (
+    {{ join_enums('source', {'channel': 'contact_channel'}) }}
+),
+
 parsed as {{ inlined_cte() }} (
     select
         -- ids
@@ -29,8 +33,7 @@ parsed as {{ inlined_cte() }} (
         _source_file,
         _raw_row,
         {{ raw_values_json(contract) }} as raw_values
-    from source
-    {{ join_enum('contact_channel', 'channel') }}
+    from enums
 ),
 
 checked as {{ inlined_cte() }} (

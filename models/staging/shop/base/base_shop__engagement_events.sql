@@ -16,6 +16,13 @@ with source as {{ materialized_cte() if is_incremental() else inlined_cte() }} (
     ) | indent(4) }}
 ),
 
+enums as {{ inlined_cte() }} (
+    {{ join_enums('source', {
+        'channel': 'message_channel',
+        'event_type': 'event_type'
+    }) }}
+),
+
 parsed as {{ inlined_cte() }} (
     select
         -- ids
@@ -38,9 +45,7 @@ parsed as {{ inlined_cte() }} (
         _source_file,
         _raw_row,
         {{ raw_values_json(contract) }} as raw_values
-    from source
-    {{ join_enum('message_channel', 'channel') }}
-    {{ join_enum('event_type', 'event_type') }}
+    from enums
 ),
 
 checked as {{ inlined_cte() }} (

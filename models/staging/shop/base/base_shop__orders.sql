@@ -21,6 +21,10 @@ with source as {{ materialized_cte() if is_incremental() else inlined_cte() }} (
     ) | indent(4) }}
 ),
 
+enums as {{ inlined_cte() }} (
+    {{ join_enums('source', {'status': 'order_status', 'channel': 'order_channel'}) }}
+),
+
 parsed as {{ inlined_cte() }} (
     select
         -- ids
@@ -55,9 +59,7 @@ parsed as {{ inlined_cte() }} (
         _source_file,
         _raw_row,
         {{ raw_values_json(contract) }} as raw_values
-    from source
-    {{ join_enum('order_status', 'status') }}
-    {{ join_enum('order_channel', 'channel') }}
+    from enums
 ),
 
 fx_currencies as (

@@ -8,6 +8,13 @@ with source as {{ inlined_cte() }} (
     select * from {{ source('shop', 'suppressions') }}
 ),
 
+enums as {{ inlined_cte() }} (
+    {{ join_enums('source', {
+        'channel': 'contact_channel',
+        'reason': 'suppression_reason'
+    }) }}
+),
+
 parsed as {{ inlined_cte() }} (
     select
         -- strings
@@ -29,9 +36,7 @@ parsed as {{ inlined_cte() }} (
         _source_file,
         _raw_row,
         {{ raw_values_json(contract) }} as raw_values
-    from source
-    {{ join_enum('contact_channel', 'channel') }}
-    {{ join_enum('suppression_reason', 'reason') }}
+    from enums
 ),
 
 checked as {{ inlined_cte() }} (

@@ -9,6 +9,14 @@ with source as {{ inlined_cte() }} (
     select * from {{ source('shop', 'tickets') }}
 ),
 
+enums as {{ inlined_cte() }} (
+    {{ join_enums('source', {
+        'status': 'ticket_status',
+        'channel': 'ticket_channel',
+        'satisfaction': 'satisfaction'
+    }) }}
+),
+
 parsed as {{ inlined_cte() }} (
     select
         -- ids
@@ -36,10 +44,7 @@ parsed as {{ inlined_cte() }} (
         _source_file,
         _raw_row,
         {{ raw_values_json(contract) }} as raw_values
-    from source
-    {{ join_enum('ticket_status', 'status') }}
-    {{ join_enum('ticket_channel', 'channel') }}
-    {{ join_enum('satisfaction', 'satisfaction') }}
+    from enums
 ),
 
 checked as {{ inlined_cte() }} (
