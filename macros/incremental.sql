@@ -45,15 +45,9 @@
     select * from {{ relation }}
     {%- else %}
     {%- set lookback = var('incremental_lookback_days', 3) | int %}
-    with landed as {{ materialized_cte() }} (
-        select
-            *,
-            {{ text_hash(raw_values_json(contract)) }} as _values_hash,
-            {{ key_hash(key, clean=true) }} as _key_hash
-        from {{ relation }}
-    ),
-
-    built as (
+    {%- set values_hash = text_hash(raw_values_json(contract)) %}
+    {%- set line_key_hash = key_hash(key, clean=true) %}
+    with built as {{ inlined_cte() }} (
         select
             _source_file,
             _raw_row,
@@ -74,11 +68,12 @@
         group by _source_file
     ),
 
+    -- the hashes are computed after each join, so only for the lines it keeps
     new_lines as (
         select
-            landed._values_hash,
-            landed._key_hash
-        from landed
+            {{ values_hash }} as _values_hash,
+            {{ line_key_hash }} as _key_hash
+        from {{ relation }} as landed
         left join watermarks
             on landed._source_file = watermarks._source_file
         where
@@ -101,15 +96,15 @@
     changed_lines as (
         -- a line's raw values now, and the key it had when it was built
         select
-            landed._values_hash,
-            landed._key_hash,
+            {{ values_hash }} as _values_hash,
+            {{ line_key_hash }} as _key_hash,
             recent._key_hash as _built_key_hash
         from recent
-        inner join landed
+        inner join {{ relation }} as landed
             on
                 recent._source_file = landed._source_file
                 and recent._raw_row = landed._raw_row
-        where recent._values_hash <> landed._values_hash
+        where recent._values_hash <> {{ values_hash }}
     ),
     {%- endif %}
 
@@ -143,6 +138,14 @@
             _built_key_hash as _key_hash
         from changed_lines
         {%- endif %}
+    ),
+
+    landed as {{ inlined_cte() }} (
+        select
+            *,
+            {{ values_hash }} as _values_hash,
+            {{ line_key_hash }} as _key_hash
+        from {{ relation }}
     )
 
     select landed.*
