@@ -79,14 +79,7 @@ def pg_env() -> Iterator[dict[str, str]]:
         "SEGMART_PG_BI_USER": BI_USER,
         "SEGMART_PG_BI_PASSWORD": BI_PASSWORD,
     }
-    started = subprocess.run(
-        ["bash", str(PROJECT_DIR / "scripts" / "pg_start.sh")],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert started.returncode == 0, started.stderr
+    _pg_start(env)
     try:
         yield env
     finally:
@@ -98,18 +91,23 @@ def pg_env() -> Iterator[dict[str, str]]:
         )
 
 
-def _create_database(pg_env: dict[str, str], name: str) -> dict[str, str]:
-    """Database `name` on the session's server (pg_start.sh creates what is
-    missing and reuses the running server); the environment that selects it."""
-    env = {**pg_env, "SEGMART_PG_DB": name}
-    created = subprocess.run(
+def _pg_start(env: dict[str, str]) -> None:
+    """scripts/pg_start.sh with `env`: starts the server, or reuses the running
+    one, and creates the database and roles that are missing."""
+    started = subprocess.run(
         ["bash", str(PROJECT_DIR / "scripts" / "pg_start.sh")],
         env=env,
         capture_output=True,
         text=True,
         check=False,
     )
-    assert created.returncode == 0, created.stderr
+    assert started.returncode == 0, started.stderr
+
+
+def _create_database(pg_env: dict[str, str], name: str) -> dict[str, str]:
+    """Database `name` on the session's server; the environment that selects it."""
+    env = {**pg_env, "SEGMART_PG_DB": name}
+    _pg_start(env)
     return env
 
 
