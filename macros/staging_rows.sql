@@ -20,7 +20,10 @@
     than once; only the lines with such a hash (the suspects) reach the windows
     that number copies and versions, and the labels join back to the lines. A
     shared hash only makes a line a suspect: the windows compare the values
-    themselves. Every wide CTE stays inlined (inlined_cte), so no pass holds
+    themselves. The suspects are found from the two hashes alone, so only they
+    are parsed a second time for the windows (on 1M orders the model took 7.0 s
+    instead of 9.3 s when every line was parsed again to find them). Every wide
+    CTE stays inlined (inlined_cte), so no pass holds
     the parsed lines in memory: on 55M events this is the difference between
     no spill and tens of GB of it (DECISIONLOG). The two hashes stay in the
     table: the incremental base models use them to find the lines a new line
@@ -117,22 +120,42 @@
         having count(*) > 1
     ),
 
-    -- the few lines that can be a copy or a version, computed once
+    -- the few lines that can be a copy or a version: found from the two
+    -- hashes alone, so the wide parse below runs for them only
+    suspect_lines as {{ materialized_cte() }} (
+        select
+            _source_file,
+            _raw_row,
+            has_repeated_values,
+            has_repeated_key
+        from (
+            select
+                _source_file,
+                _raw_row,
+                _values_hash in (
+                    select repeated_values._values_hash from repeated_values
+                ) as has_repeated_values,
+                _key_hash in (
+                    select repeated_keys._key_hash from repeated_keys
+                ) as has_repeated_key
+            from lines
+        ) as flagged
+        where has_repeated_values or has_repeated_key
+    ),
+
     suspects as {{ materialized_cte() }} (
         select
-            *,
-            _values_hash in (
-                select repeated_values._values_hash from repeated_values
-            ) as has_repeated_values,
-            _key_hash in (
-                select repeated_keys._key_hash from repeated_keys
-            ) as has_repeated_key
+            lines.*,
+            suspect_lines.has_repeated_values,
+            suspect_lines.has_repeated_key
         from lines
-        where
-            _values_hash in (
-                select repeated_values._values_hash from repeated_values
-            )
-            or _key_hash in (select repeated_keys._key_hash from repeated_keys)
+        inner join suspect_lines
+            on
+                lines._source_file = suspect_lines._source_file
+                and lines._raw_row = suspect_lines._raw_row
+        -- implied by the join; a one-column IN is what DuckDB pushes down to
+        -- the raw lines, before they are parsed
+        where lines._raw_row in (select suspect_lines._raw_row from suspect_lines)
     ),
 
     copies as (
