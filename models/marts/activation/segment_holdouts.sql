@@ -26,12 +26,12 @@ final as (
     select assigned.*
     from assigned
     {% if is_incremental() %}
-        left join {{ this }} as stored
+        left join {{ this }} as already_assigned
             on
-                assigned.customer_key = stored.customer_key
-                and assigned.segment_name = stored.segment_name
-                and assigned.experiment = stored.experiment
-        where stored.customer_key is null
+                assigned.customer_key = already_assigned.customer_key
+                and assigned.segment_name = already_assigned.segment_name
+                and assigned.experiment = already_assigned.experiment
+        where already_assigned.customer_key is null
     {% endif %}
 )
 
