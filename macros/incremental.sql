@@ -14,7 +14,10 @@
       - quarantined lines (a future timestamp, an unknown currency can become
         valid on a later day);
       - and every line that shares a key or the raw values with one of those, so
-        that duplicates and versions are labelled among all their lines.
+        that duplicates and versions are labelled among all their lines. Built
+        lines are matched by the hashes stored when they were built, so a run
+        hashes only the new and the recent raw lines (on 55M events, hashing
+        every raw line again was most of a refresh's time).
     A file rewritten from scratch (its last built line differs, or the file is
     gone) is forgotten before the run (forget_rewritten_lines) and parsed anew.
     Files are known by their path (_source_file): exports moved to another folder
@@ -37,7 +40,7 @@
 
 {#- The raw lines of `relation` a run must (re)parse: the whole relation on a
     full build, else the lines in scope (above). Used as the model's `source` CTE:
-    the extra columns (_values_hash, _key_hash) are not selected further on.
+    the relation's columns, for those lines.
     `incremental` is the model's is_incremental() (called in the model, so that
     unit tests can override it). -#}
 {% macro incremental_source(relation, contract, key, time_column, incremental) -%}
@@ -69,8 +72,10 @@
     ),
 
     -- the hashes are computed after each join, so only for the lines it keeps
-    new_lines as (
+    new_lines as {{ materialized_cte() }} (
         select
+            landed._source_file,
+            landed._raw_row,
             {{ values_hash }} as _values_hash,
             {{ line_key_hash }} as _key_hash
         from {{ relation }} as landed
@@ -93,18 +98,22 @@
         )
     ),
 
-    changed_lines as (
+    changed_lines as {{ materialized_cte() }} (
         -- a line's raw values now, and the key it had when it was built
         select
+            recent._source_file,
+            recent._raw_row,
             {{ values_hash }} as _values_hash,
             {{ line_key_hash }} as _key_hash,
             recent._key_hash as _built_key_hash
-        from recent
-        inner join {{ relation }} as landed
+        from {{ relation }} as landed
+        inner join recent
             on
-                recent._source_file = landed._source_file
-                and recent._raw_row = landed._raw_row
-        where recent._values_hash <> {{ values_hash }}
+                landed._source_file = recent._source_file
+                and landed._raw_row = recent._raw_row
+        where
+            landed._raw_row in (select recent._raw_row from recent)
+            and recent._values_hash <> {{ values_hash }}
     ),
     {%- endif %}
 
@@ -140,25 +149,45 @@
         {%- endif %}
     ),
 
-    landed as {{ inlined_cte() }} (
+    -- the lines to parse: the new (and changed) lines, and the built lines
+    -- that share a hash with a line in scope, found by the hashes stored when
+    -- they were built (the raw lines are not hashed again)
+    lines_in_scope as {{ materialized_cte() }} (
         select
-            *,
-            {{ values_hash }} as _values_hash,
-            {{ line_key_hash }} as _key_hash
-        from {{ relation }}
+            _source_file,
+            _raw_row
+        from new_lines
+        {%- if time_column %}
+        union
+        select
+            _source_file,
+            _raw_row
+        from changed_lines
+        {%- endif %}
+        union
+        select
+            _source_file,
+            _raw_row
+        from built
+        where
+            _values_hash in (
+                select in_scope._values_hash from in_scope
+                where in_scope._values_hash is not null
+            )
+            or _key_hash in (
+                select in_scope._key_hash from in_scope
+                where in_scope._key_hash is not null
+            )
     )
 
     select landed.*
-    from landed
-    where
-        landed._values_hash in (
-            select in_scope._values_hash from in_scope
-            where in_scope._values_hash is not null
-        )
-        or landed._key_hash in (
-            select in_scope._key_hash from in_scope
-            where in_scope._key_hash is not null
-        )
+    from {{ relation }} as landed
+    inner join lines_in_scope
+        on
+            landed._source_file = lines_in_scope._source_file
+            and landed._raw_row = lines_in_scope._raw_row
+    -- implied by the join; a one-column IN is what DuckDB pushes down to the scan
+    where landed._raw_row in (select lines_in_scope._raw_row from lines_in_scope)
     {%- endif %}
 {%- endmacro %}
 
