@@ -23,9 +23,9 @@
     themselves. The suspects are found from the two hashes alone, so only they
     are parsed a second time for the windows (on 1M orders the model took 7.0 s
     instead of 9.3 s when every line was parsed again to find them). Every wide
-    CTE stays inlined (inlined_cte), so no pass holds
-    the parsed lines in memory: on 55M events this is the difference between
-    no spill and tens of GB of it (DECISIONLOG). The two hashes stay in the
+    CTE stays inlined (inlined_cte), so no pass holds the parsed lines in
+    memory: on 55M events this is the difference between no spill and tens of
+    GB of it (DECISIONLOG). The two hashes stay in the
     table: the incremental base models use them to find the lines a new line
     can affect (incremental_source).
 
