@@ -36,6 +36,7 @@ HELD_BACK = 40
 DAY1_VARS = {"max_valid_date": "2026-06-30"}
 DAY2_VARS = {"max_valid_date": "2026-07-05"}
 SENTINEL = "sentinel-untouched"
+LANDED_SENTINEL = datetime(2001, 2, 3, 4, 5, 6)
 
 
 def read_lines(path: Path) -> tuple[str, list[str]]:
@@ -164,6 +165,14 @@ def refreshes(tmp_path_factory, generated_raw):
             "where _raw_row = ?",
             [SENTINEL, untouched],
         )
+        # Landing: a raw line's _loaded_at marked (a re-landed line loses the
+        # mark), and a raw value tampered with (the next landing must see that
+        # the landed line differs from the file, and restore it).
+        con.execute(
+            "update raw.engagement_events set _loaded_at = ? where _raw_row = 1",
+            [LANDED_SENTINEL],
+        )
+        con.execute("update raw.orders set status = 'tampered' where _raw_row = 2")
     day1_statuses = {
         name: dict(
             kept.query(f"select _raw_row, row_status from staging.base_shop__{name}")
@@ -204,6 +213,46 @@ def test_incremental_base_table_equals_a_full_build(refreshes, day, name):
     assert columns_of(refreshed, name) == columns
     got = unmark(table(refreshed, name, "_source_file, _raw_row"), columns)
     assert got == table(full, name, "_source_file, _raw_row")
+
+
+@pytest.mark.parametrize("day", ["day2", "day3"])
+def test_incremental_landing_equals_a_full_land(refreshes, day):
+    """Every raw table, line for line, is what a full land of the same exports
+    gives (but _loaded_at: an unchanged line keeps the time it was landed).
+    Day 2 appends and edits in place (and a raw value was tampered with after
+    day 1); day 3 rewrites orders in reverse, which lands the file anew."""
+    refreshed, full = refreshes[day]
+    with duckdb.connect(str(full), read_only=True) as con:
+        names = [
+            row[0]
+            for row in con.execute(
+                "select table_name from information_schema.tables "
+                "where table_schema = 'raw' order by 1"
+            ).fetchall()
+        ]
+    assert {"orders", "engagement_events", "_unreadable_lines"} <= set(names)
+    for name in names:
+        relation = f"(select * exclude (_loaded_at) from raw.{name})"
+        if name == "_unreadable_lines":
+            relation, order_by = f"raw.{name}", "all"
+        else:
+            order_by = "_source_file, _raw_row"
+        expected = table(full, relation, order_by)
+        assert table(refreshed, relation, order_by) == expected, name
+        if name in ("orders", "engagement_events"):
+            assert len(expected) > 1000, name
+
+
+def test_landing_keeps_unchanged_lines(refreshes):
+    """An unchanged raw line is not landed again: the _loaded_at marked after
+    day 1 survives both refreshes (a full land would reset it)."""
+    for day in ("day2", "day3"):
+        refreshed, _ = refreshes[day]
+        with duckdb.connect(str(refreshed), read_only=True) as con:
+            marked = con.execute(
+                "select _loaded_at from raw.engagement_events where _raw_row = 1"
+            ).fetchall()
+        assert marked == [(LANDED_SENTINEL,)], day
 
 
 @pytest.mark.parametrize("day", ["day2", "day3"])
