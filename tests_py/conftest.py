@@ -15,6 +15,30 @@ import pytest
 from segmart.dbt import run_dbt
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# The staging base models (macros/staging_rows.sql, shop_tables()).
+BASE_TABLES = [
+    "orders", "order_lines", "products", "refunds", "customers", "engagement_events",
+    "tickets", "reviews", "campaigns", "suppressions", "erasure_requests", "fx_rates",
+]  # fmt: skip
+
+
+def raw_values_breaches(
+    rows: Callable[[str], list[tuple]], relation: Callable[[str], str]
+) -> tuple[list[tuple], int]:
+    """The base tables' row_status groups whose raw_values break the rule (null
+    on staged lines, kept on every other line), and how many lines that were not
+    staged the check saw. `rows` runs a query, `relation` names a base table."""
+    breaches, unstaged = [], 0
+    for name in BASE_TABLES:
+        sql = (
+            "select row_status, count(*) filter (where raw_values is null) as nulls, "
+            f"count(*) as lines from {relation(name)} group by row_status"
+        )
+        for status, nulls, lines in rows(sql):
+            if nulls != (lines if status == "staged" else 0):
+                breaches.append((name, status, nulls, lines))
+            unstaged += 0 if status == "staged" else lines
+    return breaches, unstaged
 
 
 class Build:

@@ -30,7 +30,7 @@ import psycopg2  # the `postgres` extra, which `make setup` installs
 import pytest
 
 from segmart.contract import PROJECT_DIR
-from tests_py.conftest import FIXTURES, build
+from tests_py.conftest import FIXTURES, build, raw_values_breaches
 from tests_py.test_profile import ANN, BOB, CAT, DAN
 
 pytestmark = pytest.mark.postgres
@@ -295,6 +295,19 @@ def test_marts_equal_duckdb_on_generated_messy_data(
     assert built.result.success, built.result.output[-5000:]
     assert len(generated.query("select * from main.segment_membership")) > 100
     _assert_marts_equal(generated, built)
+
+
+def test_raw_values_are_kept_for_the_lines_not_staged_only(pg_builder, generated_raw):
+    """As on DuckDB (test_staging.py): on PostgreSQL the base models' post-hook
+    nulls a staged line's raw_values."""
+    built = pg_builder("generated", generated_raw)
+    assert built.result.success, built.result.output[-5000:]
+    breaches, unstaged = raw_values_breaches(
+        lambda sql: [tuple(row.values()) for row in built.query(sql)],
+        lambda name: f"staging.base_shop__{name}",
+    )
+    assert breaches == []
+    assert unstaged > 20
 
 
 def test_comparison_can_fail():

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from tests_py.conftest import raw_values_breaches
+
 RAW = Path(__file__).parent / "fixtures" / "raw"
 
 # Vars each fixture is built with. max_valid_date pins "future" (after 2025-01-01).
@@ -558,3 +560,14 @@ def test_generated_messy_data_reconciles(generated):
         assert balanced, table
     assert dict((r[0], r[2]) for r in rows)["orders"] > 0
     assert "Traceback" not in generated.result.output
+
+
+def test_raw_values_are_kept_for_the_lines_not_staged_only(generated):
+    """A staged line's raw JSON is not written again (its values are the parsed
+    columns; the line stays in raw); every other line keeps it for the quarantine
+    and an audit. The generated data set has every kind of unstaged line."""
+    breaches, unstaged = raw_values_breaches(
+        generated.query, lambda name: f"staging.base_shop__{name}"
+    )
+    assert breaches == []
+    assert unstaged > 20

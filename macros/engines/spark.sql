@@ -236,15 +236,20 @@
                 else 1
             end as version_number
         from copies
+    ),
+
+    labelled_lines as (
+        select
+            *,
+            case
+                when exact_copy_number > 1 then 'exact_duplicate'
+                when quarantine_reason is not null then 'quarantined'
+                when version_number > 1 then 'superseded'
+                else 'staged'
+            end as row_status
+        from versions
     )
 
-    select
-        *,
-        case
-            when exact_copy_number > 1 then 'exact_duplicate'
-            when quarantine_reason is not null then 'quarantined'
-            when version_number > 1 then 'superseded'
-            else 'staged'
-        end as row_status
-    from versions
+    select {{ raw_values_of_unstaged_lines() }}
+    from labelled_lines
 {%- endmacro %}
