@@ -122,6 +122,12 @@ def make_days(source: Path, root: Path) -> tuple[Path, Path, Path, dict]:
     write_lines(day2 / "orders.csv", header, day2_lines)
     # day 3: the same orders, rewritten in another order (not appended)
     write_lines(day3 / "orders.csv", header, list(reversed(day2_lines)))
+    # and a line the CSV reader cannot read (invalid UTF-8), from day 2 on: its
+    # rejection must be recorded once, whether a day lands the changes or the file
+    unreadable = b"bad-\xff-order" + b"," * (len(names) - 1) + b"\n"
+    for day in (day2, day3):
+        with (day / "orders.csv").open("ab") as out:
+            out.write(unreadable)
     changes["edited_order"] = edited[at["order_id"]]
     changes["versioned_order"] = new_version[at["order_id"]]
 
@@ -220,7 +226,8 @@ def test_incremental_landing_equals_a_full_land(refreshes, day):
     """Every raw table, line for line, is what a full land of the same exports
     gives (but _loaded_at: an unchanged line keeps the time it was landed).
     Day 2 appends and edits in place (and a raw value was tampered with after
-    day 1); day 3 rewrites orders in reverse, which lands the file anew."""
+    day 1); day 3 rewrites orders in reverse, which lands the file anew. The
+    orders line that cannot be read (from day 2 on) is recorded once."""
     refreshed, full = refreshes[day]
     with duckdb.connect(str(full), read_only=True) as con:
         names = [
@@ -241,6 +248,8 @@ def test_incremental_landing_equals_a_full_land(refreshes, day):
         assert table(refreshed, relation, order_by) == expected, name
         if name in ("orders", "engagement_events"):
             assert len(expected) > 1000, name
+        if name == "_unreadable_lines":
+            assert [row[0] for row in expected] == ["orders"], expected
 
 
 def test_landing_keeps_unchanged_lines(refreshes):
