@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from segmart.dbt import run_dbt
 from tests_py.conftest import build
 
 INCREMENTAL = ["orders", "order_lines", "engagement_events"]
@@ -333,3 +334,51 @@ def test_refresh_relabels_what_day2_changed(refreshes):
     assert versions.get("superseded", 0) >= 1 and versions.get("staged") == 1
     day1 = refreshes["day1"]["engagement_events"]
     assert "quarantined" in day1.values()
+
+
+def test_parquet_exports_land_only_their_changes_too(tmp_path, generated_raw):
+    """orders.parquet: a second land replaces the edited line, adds the new ones
+    and leaves the others as landed; raw.orders is then what a full land of the
+    same file gives. Landing runs before anything, so seeding one seed lands."""
+    live = tmp_path / "exports"
+    shutil.copytree(generated_raw, live)
+    (live / "orders.csv").unlink()
+    parquet = live / "orders.parquet"
+    source = f"read_csv('{generated_raw / 'orders.csv'}', all_varchar = true)"
+    with duckdb.connect() as con:
+        lines = con.execute(f"select count(*) from {source}").fetchone()[0]
+        con.execute(
+            "copy (select * replace (case when row_number() over () = 3 "
+            f"then 'edited-later' else status end as status) from {source} "
+            f"limit {lines - 7}) to '{parquet}' (format parquet)"
+        )
+
+    def land(db_path: Path) -> None:
+        run = run_dbt(
+            ["seed", "--select", "enum_values"],
+            db_path=db_path,
+            raw_dir=live,
+            target_path=tmp_path / f"target_{db_path.stem}",
+        )
+        assert run.success, run.output[-3000:]
+
+    kept, full = tmp_path / "kept.duckdb", tmp_path / "full.duckdb"
+    land(kept)
+    with duckdb.connect(str(kept)) as con:
+        con.execute(
+            "update raw.orders set _loaded_at = ? where _raw_row = 1",
+            [LANDED_SENTINEL],
+        )
+    with duckdb.connect() as con:
+        con.execute(f"copy (select * from {source}) to '{parquet}' (format parquet)")
+    land(kept)
+    land(full)
+    relation = "(select * exclude (_loaded_at) from raw.orders)"
+    expected = table(full, relation, "_raw_row")
+    assert len(expected) == lines
+    assert table(kept, relation, "_raw_row") == expected
+    with duckdb.connect(str(kept), read_only=True) as con:
+        assert con.execute(
+            "select _loaded_at, (select count(*) from raw.orders "
+            "where status = 'edited-later') from raw.orders where _raw_row = 1"
+        ).fetchall() == [(LANDED_SENTINEL, 0)]
