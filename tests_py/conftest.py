@@ -12,14 +12,17 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from segmart.contract import PROJECT_DIR
 from segmart.dbt import run_dbt
 
 FIXTURES = Path(__file__).parent / "fixtures"
-# The staging base models (macros/staging_rows.sql, shop_tables()).
-BASE_TABLES = [
-    "orders", "order_lines", "products", "refunds", "customers", "engagement_events",
-    "tickets", "reviews", "campaigns", "suppressions", "erasure_requests", "fx_rates",
-]  # fmt: skip
+# The raw-export tables that have a staging base model, from the model files.
+BASE_TABLES = sorted(
+    path.stem.removeprefix("base_shop__")
+    for path in (PROJECT_DIR / "models" / "staging" / "shop" / "base").glob(
+        "base_shop__*.sql"
+    )
+)
 
 
 def raw_values_breaches(

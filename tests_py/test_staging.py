@@ -565,7 +565,8 @@ def test_generated_messy_data_reconciles(generated):
 def test_raw_values_are_kept_for_the_lines_not_staged_only(generated):
     """A staged line's raw JSON is not written again (its values are the parsed
     columns; the line stays in raw); every other line keeps it for the quarantine
-    and an audit. The generated data set has every kind of unstaged line."""
+    and an audit. Checked on every base table of the generated messy data set,
+    which has more than 20 lines that are not staged."""
     breaches, unstaged = raw_values_breaches(
         generated.query, lambda name: f"staging.base_shop__{name}"
     )
