@@ -108,12 +108,32 @@ def summary(db: Path) -> None:
 )
 @click.option("--demo-customers", type=click.IntRange(min=1), default=5000)
 @click.option("--seed", type=int, default=7)
-def run(raw_dir: Path, db: Path, out: Path, demo_customers: int, seed: int) -> None:
+@click.option(
+    "--history-months",
+    type=click.IntRange(min=0),
+    default=6,
+    show_default=True,
+    help="Before the first build (new demo data or no earlier build), build the"
+    " last day of each of this many past months, so the history fills. 0: none.",
+)
+def run(
+    raw_dir: Path,
+    db: Path,
+    out: Path,
+    demo_customers: int,
+    seed: int,
+    history_months: int,
+) -> None:
     """The main job: prepare the exports, dbt build, write audiences, summarise."""
     from segmart.run import resolve, run_pipeline
 
     code = run_pipeline(
-        resolve(raw_dir), resolve(db), resolve(out), customers=demo_customers, seed=seed
+        resolve(raw_dir),
+        resolve(db),
+        resolve(out),
+        customers=demo_customers,
+        seed=seed,
+        history_months=history_months,
     )
     sys.exit(code)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
+from datetime import date, timedelta
 from pathlib import Path
 
 import click
@@ -14,6 +16,12 @@ CONTRACT_SUFFIXES = (".csv", ".csv.gz", ".parquet")
 # One import format per channel for the files written after each build:
 # a Klaviyo list import for email and SMS, a hashed Meta customer list for ads.
 CHANNEL_FORMATS = {"email": "klaviyo", "sms": "klaviyo", "paid_social": "meta"}
+# What a past as_of build runs: the incremental history marts (segment_history with
+# segment_membership_history, customer_segment_changes, segment_holdouts) and their
+# upstream models and seeds, no tests. Marts read only at the latest date (the
+# tables segment_transitions, segment_performance, campaign_exposures, the library,
+# audiences) are built once, by the full build after them, from the history.
+HISTORY_SELECT = ("+segment_history", "+customer_segment_changes", "+segment_holdouts")
 
 
 def has_orders(raw_dir: Path) -> bool:
@@ -104,17 +112,188 @@ def write_change_feed(db_path: Path, out_dir: Path) -> Path | None:
     return path
 
 
+def history_dates(newest: date, months: int) -> list[date]:
+    """The last day of each of the `months` months before `newest`'s, oldest first.
+
+    2026-06-30, 6 -> 2025-12-31, 2026-01-31, ..., 2026-05-31.
+    """
+    dates: list[date] = []
+    first_of_month = newest.replace(day=1)
+    for _ in range(months):
+        month_end = first_of_month - timedelta(days=1)
+        dates.append(month_end)
+        first_of_month = month_end.replace(day=1)
+    return dates[::-1]
+
+
+def generated_end_date() -> date:
+    """The last day of the demo data `prepare_raw` generates (the generator's
+    default `end_date`)."""
+    import inspect
+
+    from segmart.generate import generate
+
+    return inspect.signature(generate).parameters["end_date"].default
+
+
+def newest_order_date(raw_dir: Path) -> date | None:
+    """The newest order date of the exports in `raw_dir`, read cheaply with DuckDB
+    over the orders file; None when there is no orders file or no date in it parses.
+
+    Reads ISO timestamps (with or without an offset) and the default local format
+    (``%m/%d/%Y %H:%M``, or a date alone); dates after tomorrow are ignored, as the
+    build rejects them. Only the month matters to `history_dates`, so the build's
+    exact rules (source_timezone, a changed local_timestamp_format) are not needed.
+    """
+    import duckdb
+
+    readers = {
+        ".csv": "read_csv({path}, all_varchar = true, header = true)",
+        ".csv.gz": "read_csv({path}, all_varchar = true, header = true)",
+        ".parquet": "read_parquet({path})",
+    }
+    for suffix, reader in readers.items():
+        path = raw_dir / f"orders{suffix}"
+        if not path.exists():
+            continue
+        source = reader.format(path="'" + str(path).replace("'", "''") + "'")
+        sql = f"""
+            with texts as (
+                select trim(cast(ordered_at as varchar)) as text from {source}
+            ),
+            dates as (
+                select cast(coalesce(
+                    try_cast(text as timestamptz),
+                    try_strptime(text, '%m/%d/%Y %H:%M'),
+                    try_strptime(text, '%m/%d/%Y')
+                ) as date) as ordered_on
+                from texts
+            )
+            select max(ordered_on) from dates
+            where ordered_on <= current_date + 1
+        """
+        try:
+            with duckdb.connect() as con:
+                newest = con.execute(sql).fetchone()[0]
+        except duckdb.Error:
+            return None
+        return newest
+    return None
+
+
+def history_builds_before(db_path: Path, day: date) -> int:
+    """How many as_of dates before `day` main.segment_history holds (0: no db)."""
+    import duckdb
+
+    if not db_path.exists():
+        return 0
+    try:
+        with duckdb.connect(str(db_path), read_only=True) as con:
+            return con.execute(
+                "select count(distinct as_of_date) from main.segment_history "
+                "where as_of_date < ?",
+                [day],
+            ).fetchone()[0]
+    except duckdb.Error:
+        return 0
+
+
+def build_history(raw_dir: Path, db_path: Path, how: str, months: int) -> int:
+    """Build past as_of dates, oldest first, so the history marts have builds to
+    compare before the latest one; return a process exit code.
+
+    When: the demo data was just generated (`how` == "generated"), or the database
+    has no build in main.segment_history before the newest order date (a first
+    run on a shop's exports, or a database built once). A database with earlier
+    builds (a daily `segmart run`) is left as it is: its history is real.
+
+    Dates: the last day of each of the `months` months before the newest date's
+    month (`history_dates`). The newest date is the generator's end date for
+    generated data, else the orders file's newest order date
+    (`newest_order_date`); when no date there can be read, nothing is built and
+    `segmart backfill` is suggested.
+
+    Each date is one dbt invocation through `segmart.dbt.run_dbt` with the var
+    as_of (the `segmart backfill` command is a closure inside
+    `segmart.commands.register` and runs full builds): `dbt build` of the
+    HISTORY_SELECT models and seeds only, no data or unit tests, so a past date
+    costs a fraction of a full build; the full `dbt build` at the latest date
+    comes after, in `run_pipeline`.
+    """
+    if how == "generated":
+        newest = generated_end_date()
+    else:
+        newest = newest_order_date(raw_dir)
+        if newest is None:
+            click.echo(
+                f"history: no order date readable in {raw_dir}; build past dates "
+                "with `segmart backfill` to fill it"
+            )
+            return 0
+        if history_builds_before(db_path, newest):
+            return 0
+    dates = history_dates(newest, months)
+    click.echo(
+        f"history: building {len(dates)} past as_of date(s) before {newest} "
+        f"({dates[0]} .. {dates[-1]}), then the latest"
+    )
+    started = time.monotonic()
+    for number, as_of in enumerate(dates, start=1):
+        began = time.monotonic()
+        result = run_dbt(
+            [
+                "build",
+                "--select",
+                *HISTORY_SELECT,
+                "--resource-type",
+                "model",
+                "--resource-type",
+                "seed",
+            ],
+            db_path=db_path,
+            raw_dir=raw_dir,
+            dbt_vars={"as_of": as_of.isoformat()},
+        )
+        if not result.success:
+            click.echo(result.output.rstrip(), err=True)
+            click.echo(
+                f"dbt build of the history as_of {as_of} failed: see the messages "
+                "above (the dates before it are kept)",
+                err=True,
+            )
+            return result.returncode or 1
+        click.echo(
+            f"history [{number}/{len(dates)}] as_of {as_of}: "
+            f"{time.monotonic() - began:.0f} s"
+        )
+    click.echo(
+        f"history: {len(dates)} past build(s) in {time.monotonic() - started:.0f} s"
+    )
+    return 0
+
+
 def run_pipeline(
     raw_dir: Path,
     db_path: Path,
     out_dir: Path,
     customers: int = 5000,
     seed: int = 7,
+    history_months: int = 6,
 ) -> int:
-    """Prepare, build, export and summarise; return a process exit code."""
+    """Prepare, build, export and summarise; return a process exit code.
+
+    On a first run (demo data just generated, or no earlier build in the
+    database) `history_months` past month ends are built first
+    (`build_history`), so the report's history charts, transitions, change feed
+    and holdout performance have something to show. 0: no past builds.
+    """
     from segmart.summary import print_summary
 
-    prepare_raw(raw_dir, customers, seed)
+    how = prepare_raw(raw_dir, customers, seed)
+    if history_months > 0:
+        code = build_history(raw_dir.resolve(), db_path, how, history_months)
+        if code:
+            return code
     result = run_dbt(["build"], db_path=db_path, raw_dir=raw_dir.resolve(), echo=True)
     if not result.success:
         click.echo("dbt build failed: see the messages above", err=True)
