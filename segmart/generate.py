@@ -1,5 +1,13 @@
 """Demo exports for the raw-export contract: a speciality-coffee shop, three years.
 
+That is the default shop shape, ``fashion``. Other shapes (``cafe``, ``subscription``,
+``durables``, ``b2b_wholesale``, ``archive``; ``shapes()``) are rows of
+``segmart/shop_shapes.csv``: one column per behaviour parameter (history length,
+growth, seasonality, kind mix, B2B shares, purchase gaps, dropout, one-time buyers,
+price level, basket size, ...). The code below reads every such number from the
+shape's row; the numbers quoted in this docstring are the ``fashion`` row's, and
+that row reproduces the original output byte for byte. See ``docs/generator.md``.
+
 ``generate()`` writes one file per table of the contract (``segmart.contract``), in
 contract column order, every value as text. Same arguments give byte-identical files:
 all randomness comes from ``numpy.random.SeedSequence`` keyed by ``seed`` (and by the
@@ -110,11 +118,14 @@ bounded and the first N people are the same whatever the total.
 
 from __future__ import annotations
 
+import csv
+import functools
 import sys
 import unicodedata
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta, timezone
+from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import IO
@@ -147,6 +158,122 @@ _S_CHUNK = 100
     _C_TEXT,
     _C_MESSY,
 ) = range(1, 10)
+
+# --------------------------------------------------------------------------------------
+# Shop shapes: parameter sets, one row each in shop_shapes.csv
+# --------------------------------------------------------------------------------------
+
+SHAPES_FILE = "shop_shapes.csv"
+DEFAULT_SHAPE = "fashion"
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One row of ``segmart/shop_shapes.csv`` (the file's comments explain each)."""
+
+    shape: str
+    shop: str
+    history_years: int
+    growth: float
+    seasonality: float
+    share_prospect: float
+    share_buyer: float
+    share_guest: float
+    b2b_buyers: float
+    b2b_others: float
+    gap_days: float
+    gap_sigma: float
+    gap_min: float
+    gap_max: float
+    shape_min: float
+    shape_max: float
+    drop_a: float
+    drop_b: float
+    one_time: float
+    guest_one_time: float
+    devoted: float
+    devoted_gap_days: float
+    devoted_gap_sigma: float
+    devoted_gap_min: float
+    devoted_gap_max: float
+    devoted_drop_a: float
+    devoted_drop_b: float
+    b2b_gap_days: float
+    b2b_gap_sigma: float
+    b2b_gap_min: float
+    b2b_gap_max: float
+    b2b_drop_a: float
+    b2b_drop_b: float
+    price_factor: float
+    max_lines: int
+    same_basket: float
+    free_shipping_usd: float
+    deal_share: float
+    campaign_lift: float
+
+
+_SHARES = (
+    "b2b_buyers",
+    "b2b_others",
+    "one_time",
+    "guest_one_time",
+    "devoted",
+    "same_basket",
+    "deal_share",
+)
+
+
+def _parse_shape(row: dict[str, str], where: str) -> Shape:
+    values: dict[str, object] = {}
+    for f in fields(Shape):
+        raw = (row.get(f.name) or "").strip()
+        if f.type == "str":
+            values[f.name] = raw
+            continue
+        try:
+            values[f.name] = int(raw) if f.type == "int" else float(raw)
+        except ValueError:
+            raise ValueError(f"{where}: {f.name} = {raw!r} is not a number") from None
+    s = Shape(**values)  # type: ignore[arg-type]
+    kinds = (s.share_prospect, s.share_buyer, s.share_guest)
+    checks = {
+        **{f"{n} must be in [0, 1]": 0 <= getattr(s, n) <= 1 for n in _SHARES},
+        "kind shares must be >= 0, sum > 0": min(kinds) >= 0 and sum(kinds) > 0,
+        "history_years must be at least 1": s.history_years >= 1,
+        "max_lines must be at least 1": s.max_lines >= 1,
+        "growth and price_factor must be > 0": min(s.growth, s.price_factor) > 0,
+    }
+    problems = [message for message, ok in checks.items() if not ok]
+    if problems:
+        raise ValueError(f"{where}: " + "; ".join(problems))
+    return s
+
+
+@functools.cache
+def shapes() -> Mapping[str, Shape]:
+    """Every shop shape in ``segmart/shop_shapes.csv``, by name (file order)."""
+    text = resources.files("segmart").joinpath(SHAPES_FILE).read_text("utf-8")
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+    reader = csv.DictReader(lines)
+    expected = [f.name for f in fields(Shape)]
+    if reader.fieldnames != expected:
+        raise ValueError(f"{SHAPES_FILE}: columns {reader.fieldnames} != {expected}")
+    out: dict[str, Shape] = {}
+    for i, row in enumerate(reader, start=1):
+        s = _parse_shape(row, f"{SHAPES_FILE} row {i}")
+        if s.shape in out:
+            raise ValueError(f"{SHAPES_FILE}: shape {s.shape!r} twice")
+        out[s.shape] = s
+    return MappingProxyType(out)
+
+
+def get_shape(name: str) -> Shape:
+    """The shape called ``name``; ValueError listing the known ones otherwise."""
+    known = shapes()
+    if name not in known:
+        raise ValueError(f"unknown shape {name!r}; known shapes: {', '.join(known)}")
+    return known[name]
+
 
 # --------------------------------------------------------------------------------------
 # Catalogue
@@ -870,13 +997,14 @@ class _World:
     fx: np.ndarray  # (currency, day) USD per unit
     campaigns: _Campaigns
     fmt: _Fmt
+    shape: Shape
 
 
-def _history_start(end: date) -> date:
+def _history_start(end: date, years: int = 3) -> date:
     try:
-        back = end.replace(year=end.year - 3)
+        back = end.replace(year=end.year - years)
     except ValueError:  # 29 February
-        back = end.replace(year=end.year - 3, day=28)
+        back = end.replace(year=end.year - years, day=28)
     return back + timedelta(days=1)
 
 
@@ -886,8 +1014,9 @@ def _thanksgiving(year: int) -> date:
     return first + timedelta(days=offset + 21)
 
 
-def _build_world(seed: int, end: date) -> _World:
-    start = _history_start(end)
+def _build_world(seed: int, end: date, shape: Shape | None = None) -> _World:
+    shape = shape or get_shape(DEFAULT_SHAPE)
+    start = _history_start(end, shape.history_years)
     n_days = (end - start).days + 1
     t0 = (start - _EPOCH).days * DAY
     days = [start + timedelta(days=i) for i in range(n_days)]
@@ -904,10 +1033,10 @@ def _build_world(seed: int, end: date) -> _World:
         bfcm[i] = bf <= d <= bf + timedelta(days=3)
         gift[i] = d.month == 12 and 1 <= d.day <= 18
     intensity = month_factor[month - 1] * week_factor[weekday]
-    intensity = intensity + 1.6 * bfcm + 0.35 * gift
+    intensity = (intensity + 1.6 * bfcm + 0.35 * gift) ** shape.seasonality
     intensity = intensity / intensity.mean()
     cum = np.concatenate([[0.0], np.cumsum(intensity)])
-    growth = np.exp(np.log(2.2) * np.arange(n_days) / n_days)
+    growth = np.exp(np.log(shape.growth) * np.arange(n_days) / n_days)
     acq = intensity * growth
     acq_cdf = np.cumsum(acq) / acq.sum()
     return _World(
@@ -923,10 +1052,13 @@ def _build_world(seed: int, end: date) -> _World:
         month=month,
         bfcm=bfcm,
         gift=gift,
-        catalog=_build_catalog(_rng(seed, _S_CATALOG), t0 + n_days * DAY),
+        catalog=_build_catalog(
+            _rng(seed, _S_CATALOG), t0 + n_days * DAY, shape.price_factor
+        ),
         fx=_build_fx(_rng(seed, _S_FX), n_days),
         campaigns=_build_campaigns(_rng(seed, _S_CAMPAIGNS), days, t0),
         fmt=_Fmt.build(),
+        shape=shape,
     )
 
 
@@ -936,7 +1068,9 @@ def _round_price(usd: float, rng: np.random.Generator) -> int:
     return dollars * 100 + int(ending) if ending else dollars * 100
 
 
-def _build_catalog(rng: np.random.Generator, t_end: int) -> _Catalog:
+def _build_catalog(
+    rng: np.random.Generator, t_end: int, price_factor: float = 1.0
+) -> _Catalog:
     sku: list[str] = []
     name: list[str] = []
     cat: list[int] = []
@@ -969,7 +1103,7 @@ def _build_catalog(rng: np.random.Generator, t_end: int) -> _Catalog:
             sku.append(f"{prefix}-{1001 + j}")
             name.append(label)
             cat.append(c)
-            price.append(_round_price(usd, rng))
+            price.append(_round_price(usd * price_factor, rng))
             size.append(s)
     n = len(sku)
     cat_a = np.array(cat)
@@ -1348,10 +1482,13 @@ def _cased(email: str, style: int) -> str:
 
 
 def _make_people(w: _World, rng: np.random.Generator, lo: int, n: int) -> _People:
+    s = w.shape
     gidx = np.arange(lo, lo + n, dtype=np.int64)
-    kind = _choice(rng, (0.17, 0.79, 0.04), n)
+    kind = _choice(rng, (s.share_prospect, s.share_buyer, s.share_guest), n)
     buyer = kind == _KIND_BUYER
-    b2b = (rng.random(n) < np.where(buyer, 0.05, 0.02)) & (kind != _KIND_GUEST)
+    b2b = (rng.random(n) < np.where(buyer, s.b2b_buyers, s.b2b_others)) & (
+        kind != _KIND_GUEST
+    )
     country = _choice(rng, [c[1] for c in _COUNTRIES], n)
     geo = np.empty(n, dtype=np.int64)
     codes = [c[0] for c in _COUNTRIES]
@@ -1407,30 +1544,34 @@ def _make_people(w: _World, rng: np.random.Generator, lo: int, n: int) -> _Peopl
 
     # purchase behaviour
     b2b_buyer = b2b & buyer
-    devoted = buyer & ~b2b & (rng.random(n) < 0.14)
-    gap_mean = np.clip(rng.lognormal(np.log(26.0), 0.75, n), 6, 500)
-    gap_mean = np.where(
-        b2b_buyer, np.clip(rng.lognormal(np.log(10), 0.5, n), 3, 90), gap_mean
+    devoted = buyer & ~b2b & (rng.random(n) < s.devoted)
+    gap_mean = np.clip(
+        rng.lognormal(np.log(s.gap_days), s.gap_sigma, n), s.gap_min, s.gap_max
     )
+    b2b_gap = rng.lognormal(np.log(s.b2b_gap_days), s.b2b_gap_sigma, n)
     gap_mean = np.where(
-        devoted, np.clip(rng.lognormal(np.log(18), 0.35, n), 7, 60), gap_mean
+        b2b_buyer, np.clip(b2b_gap, s.b2b_gap_min, s.b2b_gap_max), gap_mean
     )
-    gap_shape = rng.uniform(1.3, 4.0, n)
-    p_drop = rng.beta(0.9, 12.0, n)
-    p_drop = np.where(devoted, rng.beta(1.0, 70.0, n), p_drop)
-    p_drop = np.where(b2b_buyer, rng.beta(1.0, 30.0, n), p_drop)
-    one_done = buyer & ~b2b & ~devoted & (rng.random(n) < 0.25)
+    devoted_gap = rng.lognormal(np.log(s.devoted_gap_days), s.devoted_gap_sigma, n)
+    gap_mean = np.where(
+        devoted, np.clip(devoted_gap, s.devoted_gap_min, s.devoted_gap_max), gap_mean
+    )
+    gap_shape = rng.uniform(s.shape_min, s.shape_max, n)
+    p_drop = rng.beta(s.drop_a, s.drop_b, n)
+    p_drop = np.where(devoted, rng.beta(s.devoted_drop_a, s.devoted_drop_b, n), p_drop)
+    p_drop = np.where(b2b_buyer, rng.beta(s.b2b_drop_a, s.b2b_drop_b, n), p_drop)
+    one_done = buyer & ~b2b & ~devoted & (rng.random(n) < s.one_time)
     p_drop = np.where(one_done | (kind == _KIND_GUEST), 1.0, p_drop)
     p_drop = np.where(
         kind == _KIND_GUEST,
-        np.where(rng.random(n) < 0.5, 1.0, rng.beta(1.5, 5.0, n)),
+        np.where(rng.random(n) < s.guest_one_time, 1.0, rng.beta(1.5, 5.0, n)),
         p_drop,
     )
     spend = rng.normal(0, 1, n) + 0.8 * b2b
     fav_cat = np.searchsorted(w.catalog.cat_cdf, rng.random(n), side="right")
     fav_cat = np.where(rng.random(n) < 0.45, 0, fav_cat)
     fav_cat = np.where(b2b, 0, fav_cat)
-    deal = buyer & (rng.random(n) < 0.15)
+    deal = buyer & (rng.random(n) < s.deal_share)
 
     # marketing
     has_acct = n_acc > 0
@@ -1828,6 +1969,7 @@ def _engagement(
         p_lift * np.where(cp.code[sc] >= 0, 1.5, 1.0) * np.where(pp.deal[sp], 1.5, 1)
     )
     p_lift = p_lift * np.where(pp.kind[sp] == _KIND_PROSPECT, 0.4, 1.0)
+    p_lift = p_lift * w.shape.campaign_lift
     lift = delivered & ~unsub & ~spam & (rng.random(n) < p_lift)
     li = np.flatnonzero(lift)
     lag = np.minimum(rng.exponential(1.5 * DAY, len(li)), 7 * DAY - 60).astype(np.int64)
@@ -1921,23 +2063,31 @@ def _orders(
     rate = w.fx[currency, day]
     intl = pp.country[person] != 0
 
-    # basket
+    # basket (a "same basket" buyer orders the same items, one of each, every time)
+    s = w.shape
+    m = s.max_lines
+    salt = (w.seed % (1 << 20)) << 40  # per-person draws that differ by seed
+    same = _unit_hash(salt + pp.gidx * 256) < s.same_basket
     r = np.clip(0.78 + 0.08 * pp.spend[person], 0.45, 0.9)
     u = rng_basket.random(n)
-    n_lines = 1 + np.floor(np.log(1 - u * (1 - r**5)) / np.log(r)).astype(np.int64)
-    n_lines = np.clip(n_lines, 1, 5)
+    n_lines = 1 + np.floor(np.log(1 - u * (1 - r**m)) / np.log(r)).astype(np.int64)
+    n_lines = np.clip(n_lines, 1, m)
     owner, line_no = _seg_index(n_lines)
     line_start = np.concatenate([[0], np.cumsum(n_lines)])
     nl = len(owner)
+    lsame = same[person[owner]]
     first_cat = np.where(
         rng_basket.random(n) < 0.55,
         pp.fav_cat[person],
         np.searchsorted(cat.cat_cdf, rng_basket.random(n), side="right"),
     )
-    u = rng_basket.random(nl)
+    first_cat = np.where(same[person], pp.fav_cat[person], first_cat)
+    usual = salt + pp.gidx[person[owner]] * 256 + 2 * np.minimum(line_no, 100)
+    u = np.where(lsame, _unit_hash(usual + 2), rng_basket.random(nl))
     next_cat = (cat.trans_cdf[first_cat[owner]] < u[:, None]).sum(axis=1)
     lcat = np.where(line_no == 0, first_cat[owner], next_cat)
-    sku = np.searchsorted(cat.key, lcat + rng_basket.random(nl), side="right")
+    u = np.where(lsame, _unit_hash(usual + 3), rng_basket.random(nl))
+    sku = np.searchsorted(cat.key, lcat + u, side="right")
     sku = np.minimum(sku, len(cat.sku) - 1)
     lb2b = b2b[owner]
     is_bean = cat.cat[sku] == 0
@@ -1953,6 +2103,7 @@ def _orders(
     ).astype(np.int64)
     qty = np.where(lb2b, bulk, qty)
     qty = qty + ((pp.spend[person[owner]] > 1.5) & (rng_basket.random(nl) < 0.3))
+    qty = np.where(lsame & ~lb2b, 1, qty)
     unit = np.rint(cat.price[sku] / rate[owner]).astype(np.int64)
     amount = qty * unit
 
@@ -1997,7 +2148,8 @@ def _orders(
     flat = np.array([599, 695, 495, 899])[currency]
     flat = np.where(intl & (currency == 0), 1499, flat)
     flat = np.where(b2b, np.rint(1500 / rate).astype(np.int64), flat)
-    threshold = np.where(b2b, 20000, np.where(intl, 7500, 5000))
+    free_from = 100 * w.shape.free_shipping_usd  # USD cents
+    threshold = free_from * np.where(b2b, 4.0, np.where(intl, 1.5, 1.0))
     ship = np.where(free_ship | (channel == 3) | (sub_usd >= threshold), 0, flat)
     items = np.bincount(owner, weights=qty, minlength=n)
     cost_usd = 350 + 110 * items**0.75 + intl * 900 + (pp.country[person] == 7) * 1200
@@ -3059,14 +3211,18 @@ def generate(
     end_date: date = date(2026, 6, 30),
     fmt: str = "csv",
     progress: bool = True,
+    shape: str = DEFAULT_SHAPE,
 ) -> dict[str, int]:
     """Write demo exports for every contract file; return rows written per file.
 
     ``customers`` people (identities) are generated in chunks of ``CHUNK_SIZE``;
     ``messy`` is the share of rows given a defect; ``end_date`` is the last day of
-    activity. See the module docstring for the model.
+    activity; ``shape`` names a row of ``shop_shapes.csv`` (``shapes()``), the kind
+    of shop. See the module docstring for the model.
     """
-    return _generate(out_dir, customers, seed, messy, end_date, fmt, progress)
+    return _generate(
+        out_dir, customers, seed, messy, end_date, fmt, progress, shape=shape
+    )
 
 
 def _generate(
@@ -3078,9 +3234,11 @@ def _generate(
     fmt: str,
     progress: bool,
     chunk_size: int = CHUNK_SIZE,
+    shape: str = DEFAULT_SHAPE,
 ) -> dict[str, int]:
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"fmt must be 'csv' or 'parquet', not {fmt!r}")
+    shape_row = get_shape(shape)
     if customers < 1:
         raise ValueError("customers must be at least 1")
     if not 0.0 <= messy < 1.0:
@@ -3090,7 +3248,7 @@ def _generate(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     spec = contract()
-    world = _build_world(seed, end_date)
+    world = _build_world(seed, end_date, shape_row)
     sinks: dict[str, _Sink] = {}
     names = list(spec)
     try:

@@ -1062,3 +1062,205 @@ def test_messy_share_and_rest_consistent(
         r[0] for r in mcon.execute("select distinct ticket_id from tickets").fetchall()
     }
     assert clean_ids == messy_ids
+
+
+# --------------------------------------------------------------------------------------
+# Shop shapes (--shape): rows of segmart/shop_shapes.csv
+# --------------------------------------------------------------------------------------
+
+SHAPES = ("fashion", "cafe", "subscription", "durables", "b2b_wholesale", "archive")
+SHAPE_PEOPLE = 2000
+
+
+def _digests(directory: Path) -> dict[str, str]:
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(directory.iterdir())
+    }
+
+
+def _cli(*args: str):  # noqa: ANN202
+    from click.testing import CliRunner
+
+    from segmart.cli import main
+
+    return CliRunner().invoke(main, ["generate", *args])
+
+
+def test_shape_table_holds_the_required_shapes():
+    from segmart.generate import shapes
+
+    assert tuple(shapes()) == SHAPES
+    help_text = _cli("--help").output
+    for name in SHAPES:
+        assert name in help_text
+
+
+def test_default_is_the_fashion_shape_byte_for_byte(tmp_path: Path):
+    default, fashion = tmp_path / "default", tmp_path / "fashion"
+    generate(default, customers=1500, seed=7, progress=False)
+    result = _cli(
+        "--customers", "1500", "--seed", "7", "--quiet", "--out", str(fashion),
+        "--shape", "fashion",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert _digests(default) == _digests(fashion)
+    assert len(_digests(default)) == len(TABLES)
+
+
+def test_unknown_shape_is_a_clear_error(tmp_path: Path):
+    result = _cli("--customers", "10", "--out", str(tmp_path), "--shape", "bakery")
+    assert result.exit_code == 2
+    assert "bakery" in result.output
+    for name in SHAPES:
+        assert name in result.output
+    with pytest.raises(ValueError, match="known shapes: fashion, cafe"):
+        generate(tmp_path, 10, SEED, progress=False, shape="bakery")
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_shape_is_deterministic_also_when_messy(tmp_path: Path):
+    a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    for out in (a, b):
+        generate(out, 800, SEED, messy=0.05, progress=False, shape="b2b_wholesale")
+    generate(c, 800, SEED, messy=0.05, progress=False)
+    assert _digests(a) == _digests(b)
+    assert _digests(a)["orders.csv"] != _digests(c)["orders.csv"]
+    # the defects are there too
+    m = _connect(a)
+    assert _one(m, "select count(*) from orders where status = 'weird_status'") > 0
+
+
+# Each measure is computed from the files alone: a person is a lower-cased email;
+# an order counts once (latest version); totals are converted to USD with the
+# fx_rates row of the order's UTC date.
+_SHAPE_SQL = """
+with o as (
+    select order_id, lower(trim(email)) as person,
+        min(cast(ordered_at as timestamp)) as ts,
+        cast(arg_max(total, updated_at) as double) as total,
+        arg_max(currency, updated_at) as currency
+    from orders group by order_id, lower(trim(email))
+), usd as (
+    select o.person, o.total * cast(f.rate_to_base as double) as total_usd
+    from o join fx_rates f
+        on f.currency = o.currency and cast(f.rate_date as date) = cast(o.ts as date)
+), gaps as (
+    select person,
+        epoch(ts - lag(ts) over (partition by person order by ts)) / 86400 as gap
+    from o
+), person_gaps as (
+    select person, count(*) as n, median(gap) as median_gap,
+        stddev_samp(gap) / avg(gap) as cv
+    from gaps where gap is not null group by person
+), people as (
+    select person, count(*) as n, min(ts) as first_ts, max(ts) as last_ts
+    from o group by person
+), value_cv as (
+    select person, stddev_samp(total_usd) / avg(total_usd) as cv
+    from usd group by person having count(*) >= 3
+), companies as (
+    select distinct lower(trim(email)) as person from customers
+    where coalesce(trim(company_name), '') <> ''
+        and coalesce(trim(company_size), '') <> ''
+        and coalesce(trim(industry), '') <> ''
+)
+select
+    (select count(*) from people) as buyers,
+    (select avg((n = 1)::int) from people) as one_time,
+    (select median(median_gap) from person_gaps) as median_gap,
+    (select median(cv) from person_gaps where n >= 3) as gap_cv,
+    (select median(total_usd) from usd) as median_total,
+    (select median(cv) from value_cv) as value_cv,
+    (select avg((person in (select person from companies))::int) from people)
+        as b2b_share,
+    (select (max(ts)::date - min(ts)::date) / 365.25 from o) as years,
+    (select median(date '{end}' - last_ts::date) from people) as days_since_last,
+    (select count(*) filter (where last_ts < date '{end}' - 60) / sum(n) from people)
+        as churn_per_order,
+    (select count(*) filter (where first_ts >= date '{end}' - 365)
+        / (count(*) / ((max(first_ts)::date - min(first_ts)::date) / 365.25))
+        from people) as recent_new_vs_average,
+    (select avg((lower(trim(email)) not in (select person from people))::int)
+        from customers) as accounts_without_orders
+"""
+
+
+@pytest.fixture(scope="module")
+def shape_stats(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    cache: dict[str, dict[str, float]] = {}
+
+    def stats(name: str) -> dict[str, float]:
+        if name not in cache:
+            out = tmp_path_factory.mktemp(name)
+            counts = generate(
+                out, SHAPE_PEOPLE, 7, end_date=END, progress=False, shape=name
+            )
+            assert all(counts[t] > 0 for t in TABLES), (name, counts)
+            c = _connect(out)
+            cur = c.execute(_SHAPE_SQL.format(end=END.isoformat()))
+            row = cur.fetchall()[0]
+            cache[name] = dict(zip([d[0] for d in cur.description], row, strict=True))
+            cache[name]["first_rate"] = _one(c, "select min(rate_date) from fx_rates")
+        return cache[name]
+
+    return stats
+
+
+def _years_back(years: int) -> str:
+    return (date(END.year - years, END.month, END.day) + timedelta(days=1)).isoformat()
+
+
+def test_shape_fashion_is_the_coffee_webshop(shape_stats):
+    s = shape_stats("fashion")
+    assert s["first_rate"] == _years_back(3) and 2.9 < s["years"] <= 3.0
+    assert 0.15 < s["one_time"] < 0.35  # about a fifth are one-and-done
+    assert 10 < s["median_gap"] < 45  # a few weeks
+    assert s["gap_cv"] > 0.4  # irregular
+    assert 40 < s["median_total"] < 250
+    assert s["b2b_share"] < 0.1
+
+
+def test_shape_cafe_regulars_buy_every_few_days_with_small_baskets(shape_stats):
+    s = shape_stats("cafe")
+    assert 3 <= s["median_gap"] <= 7
+    assert 5 <= s["median_total"] <= 20
+    assert 0.2 <= s["one_time"] <= 0.4  # tourists
+    assert s["churn_per_order"] < 0.03  # fairly low dropout per order
+    assert s["b2b_share"] < 0.1
+
+
+def test_shape_subscription_orders_monthly_until_churn(shape_stats):
+    s = shape_stats("subscription")
+    assert 25 <= s["median_gap"] <= 35
+    assert s["gap_cv"] < 0.2  # very regular
+    assert 0.03 <= s["churn_per_order"] <= 0.1  # monthly churn ~4-8%
+    assert s["one_time"] < 0.2
+    assert s["value_cv"] < 0.25  # a similar box every month
+    assert s["b2b_share"] < 0.1
+
+
+def test_shape_durables_most_buy_once_big_tickets_years_apart(shape_stats):
+    s = shape_stats("durables")
+    assert 0.65 <= s["one_time"] <= 0.85  # about 3 in 4
+    assert 300 <= s["median_total"] <= 5000
+    assert 330 <= s["median_gap"] <= 800  # about one to two years
+    assert s["b2b_share"] < 0.1
+
+
+def test_shape_b2b_wholesale_accounts_reorder_in_bulk(shape_stats):
+    s = shape_stats("b2b_wholesale")
+    assert s["b2b_share"] >= 0.8
+    assert 14 <= s["median_gap"] <= 30
+    assert s["median_total"] >= 300
+    assert s["one_time"] < 0.15 and s["churn_per_order"] < 0.05  # low dropout
+    assert s["accounts_without_orders"] < 0.1  # few prospects
+
+
+def test_shape_archive_long_sparse_history(shape_stats):
+    s = shape_stats("archive")
+    assert s["first_rate"] == _years_back(8) and 7.5 < s["years"] <= 8.0
+    assert s["one_time"] >= 0.5
+    assert s["days_since_last"] > 730  # the median buyer last bought years ago
+    assert s["recent_new_vs_average"] <= 1.0  # no growth lately
+    assert s["b2b_share"] < 0.1
