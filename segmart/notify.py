@@ -13,20 +13,33 @@ batches, as JSON to a webhook (a Zapier or Make "catch hook", or any endpoint):
                   "as_of": "2026-05-01", "changed_at": "2026-05-01",
                   "reason": "..."}]}
 
+Delivered the way payment providers deliver webhooks (docs/webhooks.md tells a
+receiver what to check):
+
+- https only; plain http only to a loopback host (127.0.0.0/8, ::1, localhost);
+- no redirect is followed: a 3xx is a failed delivery;
+- the URL often carries a secret token, so no message, exception or log line
+  shows more of it than ``scheme://host[:port]/…`` (:func:`redact_url`);
+- every request is signed with a shared signing secret:
+  ``Segmart-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">``
+  (Stripe's scheme; each attempt is signed afresh, with its own timestamp).
+
 Exactly once, as far as the two ends can make it:
 
 - each change has an idempotency key, sha256("customer_key|segment|change|as_of"),
-  and each batch an ``Idempotency-Key`` header (sha256 of its change keys); a
-  retried batch carries the same key, so a receiver that saw it already (the
-  response was lost to a timeout or a dropped connection) can ignore it;
+  and each batch a ``Segmart-Idempotency-Key`` header (also sent as
+  ``Idempotency-Key``: sha256 of its change keys); a retried batch carries the
+  same key and the same body, so a receiver that saw it already (the response
+  was lost to a timeout or a dropped connection) can ignore it;
 - a batch is recorded in the state file (JSON Lines, one delivered key per line,
   flushed and fsynced) only after a 2xx response, and a rerun sends only what the
   state file lacks: nothing is sent twice after a success, and nothing is lost
   after a failure or a crash;
 - 5xx, 429, timeouts and connection errors are retried with exponential backoff
-  (``backoff * 2**n`` seconds, or Retry-After when longer); other 4xx are not
-  (retrying a rejected request cannot succeed); after the last retry the run
-  stops and reports failure, leaving the rest for the next run;
+  (``backoff * 2**n`` seconds, or Retry-After when longer), at most
+  ``max_retries`` times; 3xx and other 4xx are not (retrying cannot succeed);
+  after the last retry the run stops and reports failure, leaving the rest for
+  the next run;
 - a lock file keeps two runs from delivering from one state file at once.
 """
 
@@ -34,9 +47,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
+import ipaddress
 import json
+import logging
 import os
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -48,10 +65,158 @@ from requests.adapters import HTTPAdapter
 
 CHANGES = ("entered", "left")
 USER_AGENT = "segmart-notify/1"
+SIGNATURE_HEADER = "Segmart-Signature"
+IDEMPOTENCY_HEADER = "Segmart-Idempotency-Key"
+SECRET_ENV = "SEGMART_WEBHOOK_SECRET"
+# The loggers of the HTTP stack that may write a request's path (urllib3 logs
+# '"POST /path?query HTTP/1.1" 500' at DEBUG): redacted while notify runs.
+HTTP_LOGGERS = (
+    "urllib3",
+    "urllib3.connectionpool",
+    "urllib3.connection",
+    "urllib3.poolmanager",
+    "urllib3.response",
+    "urllib3.util.retry",
+    "requests",
+)
 
 
 class NotifyError(RuntimeError):
     """The feed, the state file or the settings cannot be used (nothing sent)."""
+
+
+def redact_url(url: str) -> str:
+    """`url` as it may be shown: ``scheme://host[:port]/…``.
+
+    No userinfo, path, query or fragment: any of them may hold a secret.
+    """
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return "<invalid URL>"
+    if ":" in host:
+        host = f"[{host}]"
+    scheme = parts.scheme.lower() or "?"
+    return f"{scheme}://{host or '?'}{f':{port}' if port else ''}/…"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(url: str) -> None:
+    """Raise NotifyError unless `url` is https, or http to a loopback host.
+
+    The message shows the URL redacted (:func:`redact_url`).
+    """
+    shown = redact_url(url)
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = (parts.hostname or "").lower()
+        _ = parts.port  # raises ValueError for a bad port
+    except ValueError:
+        raise NotifyError(f"webhook URL is not a valid URL: {shown}") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not host:
+        raise NotifyError(f"webhook URL must be https://host/...: {shown}")
+    if scheme == "http" and not _is_loopback(host):
+        raise NotifyError(
+            f"webhook URL must be https (plain http only to 127.0.0.1, ::1 or "
+            f"localhost): {shown}"
+        )
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    """The ``Segmart-Signature`` header value for `body` sent at `timestamp`.
+
+    ``t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>``.
+    """
+    signed = f"{timestamp}.".encode() + body
+    digest = hmac.new(secret.encode("utf-8"), signed, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+class _Redactor(logging.Filter):
+    """Replaces the secret parts of one URL in a log record's message."""
+
+    def __init__(self, scrub: Callable[[str], str]) -> None:
+        super().__init__()
+        self.scrub = scrub
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a bad record: show nothing of it
+            message = f"<unprintable {record.name} log record>"
+        record.msg, record.args = self.scrub(message), None
+        if record.exc_info or record.exc_text:
+            # a traceback may quote the URL: keep only the redacted message
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def _scrubber(url: str) -> Callable[[str], str]:
+    """A function that replaces every secret-bearing part of `url` in a text.
+
+    The whole URL becomes ``scheme://host[:port]/…``, a path (with its query)
+    ``/…``, and a query, fragment or user info ``…``.
+    """
+    shown = redact_url(url)
+    secrets = {url: shown}
+    try:
+        parts = urllib.parse.urlsplit(url)
+        prepared = requests.Request("POST", url).prepare()
+        secrets.update({prepared.url or "": shown, prepared.path_url: "/…"})
+    except (ValueError, requests.RequestException):
+        parts = None
+    if parts is not None:
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        secrets.update({target: "/…", parts.path: "/…"})
+        for other in (parts.query, parts.fragment, parts.username, parts.password):
+            secrets[other or ""] = "…"
+        if "@" in parts.netloc:
+            secrets[parts.netloc.rpartition("@")[0]] = "…"
+        for text, replacement in list(secrets.items()):
+            secrets.setdefault(urllib.parse.unquote(text), replacement)
+    # the longest first; "/" alone or tiny fragments would mangle the message
+    ordered = sorted(
+        ((t, r) for t, r in secrets.items() if len(t) > 2),
+        key=lambda item: len(item[0]),
+        reverse=True,
+    )
+
+    def scrub(text: str) -> str:
+        for secret, replacement in ordered:
+            text = text.replace(secret, replacement)
+        return text
+
+    return scrub
+
+
+@contextlib.contextmanager
+def _redacted_logs(scrub: Callable[[str], str]) -> Iterator[None]:
+    """Redact the URL from what the HTTP stack logs while the block runs."""
+    redactor = _Redactor(scrub)
+    names = set(HTTP_LOGGERS) | {
+        name
+        for name in list(logging.root.manager.loggerDict)
+        if name.startswith(("urllib3.", "requests."))
+    }
+    loggers = [logging.getLogger(name) for name in sorted(names)]
+    for logger in loggers:
+        logger.addFilter(redactor)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(redactor)
 
 
 def change_key(customer_key: str, segment_name: str, change: str, as_of: str) -> str:
@@ -234,7 +399,9 @@ def notify(
     max_retries: int = 5,
     timeout: float = 5,
     *,
+    signing_secret: str | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.time,
     backoff: float = 0.5,
     max_backoff: float = 60.0,
     envelope: bool = True,
@@ -243,17 +410,27 @@ def notify(
 ) -> NotifyResult:
     """POST the undelivered changes of `feed_path` to `url`, in batches.
 
-    `timeout` (seconds) applies to connecting and to reading the response.
-    `sleep` is called for each backoff (inject a fake in tests). With
-    ``envelope=False`` the body is a bare JSON array of changes (Zapier then runs
-    the Zap once per change). Returns a :class:`NotifyResult`; ``ok`` is False
-    when a batch could not be delivered (the rest stay pending for a rerun).
-    Raises NotifyError for an invalid feed, state file or setting.
+    `url` must be https, or http to a loopback host; redirects are not followed.
+    Each request is signed with `signing_secret` (required; see
+    :func:`signature`). `timeout` (seconds) applies to connecting and to reading
+    the response. `sleep` is called for each backoff and `clock` gives the
+    signature's timestamp (inject fakes in tests). With ``envelope=False`` the
+    body is a bare JSON array of changes (Zapier then runs the Zap once per
+    change). Returns a :class:`NotifyResult`; ``ok`` is False when a batch could
+    not be delivered (the rest stay pending for a rerun). Raises NotifyError for
+    an invalid feed, state file or setting, before anything is sent. No message
+    shows more of `url` than :func:`redact_url` does.
     """
-    if batch_size < 1 or max_retries < 0 or timeout <= 0:
-        raise NotifyError("batch_size >= 1, max_retries >= 0 and timeout > 0")
-    if not url.startswith(("http://", "https://")):
-        raise NotifyError(f"webhook URL must be http(s): {url!r}")
+    if batch_size < 1 or max_retries < 0 or timeout <= 0 or backoff < 0:
+        raise NotifyError(
+            "batch_size >= 1, max_retries >= 0, timeout > 0 and backoff >= 0"
+        )
+    check_url(url)
+    if not signing_secret:
+        raise NotifyError(
+            f"a signing secret is required (--signing-secret or {SECRET_ENV}): "
+            "each request is signed so the receiver can check it came from here"
+        )
     state_path = Path(state_path)
     state_path.parent.mkdir(parents=True, exist_ok=True)
     changes = read_feed(feed_path)
@@ -264,6 +441,7 @@ def notify(
             result.duplicates_in_feed += 1
         unique.setdefault(change.key, change)
 
+    scrub = _scrubber(url)
     own_session = session is None
     http = session or requests.Session()
     if own_session:
@@ -272,7 +450,7 @@ def notify(
     base_headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
     base_headers.update(headers or {})
     try:
-        with _locked(state_path):
+        with _locked(state_path), _redacted_logs(scrub):
             delivered = read_state(state_path)
             pending = [c for k, c in unique.items() if k not in delivered]
             result.already_delivered = len(unique) - len(pending)
@@ -287,17 +465,15 @@ def notify(
                     http,
                     url,
                     body,
-                    {**base_headers, "Idempotency-Key": key},
-                    timeout,
-                    max_retries,
-                    backoff,
-                    max_backoff,
-                    sleep,
+                    {**base_headers, "Idempotency-Key": key, IDEMPOTENCY_HEADER: key},
+                    _Retry(timeout, max_retries, backoff, max_backoff, sleep),
+                    lambda data: signature(signing_secret, int(clock()), data),
+                    scrub,
                     result,
                 )
                 if error:
                     result.ok = False
-                    result.error = error
+                    result.error = scrub(error)
                     break
                 _record(state_path, keys, key)
                 result.batches += 1
@@ -309,45 +485,99 @@ def notify(
     return result
 
 
+@dataclass(frozen=True)
+class _Retry:
+    """How one batch is retried."""
+
+    timeout: float
+    max_retries: int
+    backoff: float
+    max_backoff: float
+    sleep: Callable[[float], None]
+
+
+def _reason(exc: BaseException) -> str:
+    """What went wrong under a requests exception, without its URL.
+
+    The exception texts of requests and urllib3 quote the URL (``Max retries
+    exceeded with url: /path?query``), so only the operating system's reason
+    (``Connection refused``) or a class name is used.
+    """
+    seen: set[int] = set()
+    todo: list[Any] = [exc]
+    innermost = exc
+    while todo:
+        current = todo.pop(0)
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        innermost = current
+        if isinstance(current, TimeoutError) or "Timeout" in type(current).__name__:
+            return "timed out"
+        if isinstance(current, OSError) and current.strerror:
+            return current.strerror
+        todo.extend([getattr(current, "reason", None), current.__cause__])
+        todo.extend([current.__context__, *current.args])
+    return type(innermost).__name__
+
+
 def _post(
     http: requests.Session,
     url: str,
     body: Any,
     headers: dict[str, str],
-    timeout: float,
-    max_retries: int,
-    backoff: float,
-    max_backoff: float,
-    sleep: Callable[[float], None],
+    retry: _Retry,
+    sign: Callable[[bytes], str],
+    scrub: Callable[[str], str],
     result: NotifyResult,
 ) -> str:
-    """POST one batch with retries; '' on success, else why it failed."""
+    """POST one batch with retries; '' on success, else why it failed.
+
+    The body and its idempotency key are the same on every attempt; each
+    attempt is signed afresh (its own timestamp).
+    """
     data = json.dumps(body, separators=(",", ":")).encode("utf-8")
+    shown = redact_url(url)
     problem = ""
-    for attempt in range(max_retries + 1):
-        wait = min(max_backoff, backoff * 2**attempt)
+    for attempt in range(retry.max_retries + 1):
+        wait = min(retry.max_backoff, retry.backoff * 2**attempt)
         result.requests += 1
+        signed = {**headers, SIGNATURE_HEADER: sign(data)}
         try:
-            response = http.post(url, data=data, headers=headers, timeout=timeout)
+            response = http.post(
+                url,
+                data=data,
+                headers=signed,
+                timeout=retry.timeout,
+                allow_redirects=False,
+            )
         except (
             requests.ConnectionError,
             requests.Timeout,
             requests.exceptions.ChunkedEncodingError,
         ) as exc:
-            problem = f"{type(exc).__name__}: {exc}"
+            problem = f"{type(exc).__name__} ({_reason(exc)}) posting to {shown}"
         except requests.RequestException as exc:
-            return f"{type(exc).__name__}: {exc}"
+            return f"{type(exc).__name__} ({_reason(exc)}) posting to {shown}"
         else:
             status = response.status_code
             if 200 <= status < 300:
                 return ""
-            problem = f"HTTP {status}: {response.text[:200]}"
+            if 300 <= status < 400:
+                location = response.headers.get("Location", "")
+                target = redact_url(urllib.parse.urljoin(url, location))
+                return (
+                    f"HTTP {status}: {shown} answered with a redirect (to {target}); "
+                    "redirects are not followed: give the webhook's final https URL"
+                )
+            text = scrub(" ".join(response.text[:200].split()))
+            problem = f"HTTP {status} from {shown}: {text}"
             if status != 429 and status < 500:
                 return problem
-            wait = min(max_backoff, max(wait, _retry_after(response)))
-        if attempt < max_retries:
-            sleep(wait)
-    return f"gave up after {max_retries + 1} attempts; last: {problem}"
+            wait = min(retry.max_backoff, max(wait, _retry_after(response)))
+        if attempt < retry.max_retries:
+            retry.sleep(wait)
+    return f"gave up after {retry.max_retries + 1} attempts; last: {problem}"
 
 
 def register(cli_group: Any) -> None:
@@ -375,8 +605,28 @@ def register(cli_group: Any) -> None:
         default=None,
         help="Delivery record (default: notify_state.jsonl next to the feed).",
     )
+    @click.option(
+        "--signing-secret",
+        envvar=SECRET_ENV,
+        default=None,
+        help=(
+            f"Shared secret the requests are signed with (or {SECRET_ENV}); "
+            "required. See docs/webhooks.md."
+        ),
+    )
     @click.option("--batch-size", type=click.IntRange(min=1), default=100)
-    @click.option("--max-retries", type=click.IntRange(min=0), default=5)
+    @click.option(
+        "--max-retries",
+        type=click.IntRange(min=0),
+        default=5,
+        help="Retries of a batch after a 5xx, 429, timeout or connection error.",
+    )
+    @click.option(
+        "--backoff",
+        type=click.FloatRange(min=0),
+        default=0.5,
+        help="First retry delay in seconds; doubled at each retry (max 60 s).",
+    )
     @click.option("--timeout", type=click.FloatRange(min=0.1), default=5.0)
     @click.option(
         "--no-envelope",
@@ -387,8 +637,10 @@ def register(cli_group: Any) -> None:
         feed_path: Path,
         url: str,
         state_path: Path | None,
+        signing_secret: str | None,
         batch_size: int,
         max_retries: int,
+        backoff: float,
         timeout: float,
         no_envelope: bool,
     ) -> None:
@@ -402,6 +654,8 @@ def register(cli_group: Any) -> None:
                 batch_size=batch_size,
                 max_retries=max_retries,
                 timeout=timeout,
+                signing_secret=signing_secret,
+                backoff=backoff,
                 envelope=not no_envelope,
             )
         except NotifyError as exc:
