@@ -422,7 +422,8 @@ def register(cli_group: Any) -> None:
             rows = _rows(
                 con,
                 "select segment_name, priority, owner, customers_count, "
-                "share_of_customers, customers_count_change "
+                "share_of_customers, customers_count_change, is_activated, "
+                "activation_blocked_reason "
                 "from main.segment_library order by priority",
             )
             reach: dict[str, list[str]] = {}
@@ -455,6 +456,11 @@ def register(cli_group: Any) -> None:
                 f"{'n/a' if share is None else f'{share:.1%}':>8}"
                 f"{'new' if change is None else f'{change:+,}':>9}  "
                 f"{', '.join(reach.get(row['segment_name'], [])) or '-'}"
+                + (
+                    ""
+                    if row["is_activated"]
+                    else f"  NOT ACTIVATED: {row['activation_blocked_reason']}"
+                )
             )
 
     @cli_group.command("qa")

@@ -679,6 +679,7 @@ table { border-collapse: collapse; width: 100%; font-size: 13px; }
 th, td { text-align: right; padding: 4px 8px; border-bottom: 1px solid #e5e8eb; }
 th:nth-child(-n+2), td:nth-child(-n+2) { text-align: left; }
 nav a { color: #cfe3f7; margin-right: 12px; font-size: 13px; }
+td.blocked { color: #b3261e; font-weight: 600; }
 footer { color: #6b7680; font-size: 12px; text-align: center; padding: 8px; }
 """
 
@@ -686,7 +687,8 @@ footer { color: #6b7680; font-size: 12px; text-align: center; padding: 8px; }
 def _library_table(reader: _Reader) -> str:
     rows = reader.rows(
         "select segment_name, owner, priority, customers_count, share_of_customers, "
-        "customers_count_change, is_share_within_expected "
+        "customers_count_change, is_share_within_expected, is_activated, "
+        "activation_blocked_reason "
         "from main.segment_library order by priority"
     )
     if not rows:
@@ -704,17 +706,26 @@ def _library_table(reader: _Reader) -> str:
             f"<td>{'n/a' if share is None else f'{share:.1%}'}</td>"
             f"<td>{'first build' if change is None else f'{change:+,}'}</td>"
             f"<td>{'yes' if r['is_share_within_expected'] else 'no'}</td>"
-            "</tr>"
+            + (
+                "<td>yes</td>"
+                if r["is_activated"]
+                else '<td class="blocked">no: '
+                f"{html.escape(r['activation_blocked_reason'] or '')}</td>"
+            )
+            + "</tr>"
         )
     head = (
         "<tr><th>segment</th><th>owner</th><th>priority</th><th>customers</th>"
-        "<th>share</th><th>change</th><th>share as expected</th></tr>"
+        "<th>share</th><th>change</th><th>share as expected</th>"
+        "<th>activated</th></tr>"
     )
     return (
         '<section id="library"><h2>The segment library</h2>'
         '<p class="caption">Every segment in priority order, with its owner, size '
-        "now, change since the previous build, and whether its share is within the "
-        f"range its spec expects.</p><table>{head}{''.join(cells)}</table></section>"
+        "now, change since the previous build, whether its share is within the "
+        "range its spec expects, and whether it is activated: a segment that failed "
+        "QA gets no audience and no change-feed entry, and says why."
+        f"</p><table>{head}{''.join(cells)}</table></section>"
     )
 
 

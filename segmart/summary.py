@@ -25,12 +25,27 @@ def print_summary(db: Path) -> None:
         click.echo(f"customers: {customers[0]:,}")
         if _exists(con, "main", "segment_library"):
             rows = con.execute(
-                "select segment_name, priority, customers_count, share_of_customers "
+                "select segment_name, priority, customers_count, share_of_customers, "
+                "is_activated, activation_blocked_reason "
                 "from main.segment_library order by priority"
             ).fetchall()
-            click.echo(f"\n{'segment':<32}{'priority':>9}{'customers':>11}{'share':>8}")
-            for name, priority, size, share in rows:
-                click.echo(f"{name:<32}{priority:>9}{size:>11,}{share:>8.1%}")
+            click.echo(
+                f"\n{'segment':<32}{'priority':>9}{'customers':>11}{'share':>8}"
+                "  activated"
+            )
+            for name, priority, size, share, activated, _ in rows:
+                click.echo(
+                    f"{name:<32}{priority:>9}{size:>11,}{share:>8.1%}"
+                    f"  {'yes' if activated else 'NO'}"
+                )
+            blocked = [(name, reason) for name, *_, ok, reason in rows if not ok]
+            if blocked:
+                click.echo(
+                    f"\n{len(blocked)} segment(s) failed QA and are not activated "
+                    "(no audience, no change feed); the others are:"
+                )
+                for name, reason in blocked:
+                    click.echo(f"  {name}: {reason}")
         if _exists(con, "staging", "stg_shop__data_quality"):
             rows = con.execute(
                 "select source_table, reason, rows_count "

@@ -1,7 +1,7 @@
 {#- Angry high-value: service first, no promotion. Wins over every other segment. -#}
 {% macro segment_spec__angry_high_value() %}
     {%- set rule -%}
-        monetary_score >= {{ var('segment_high_value_min_monetary_score') }}
+        margin_percentile >= {{ var('segment_high_value_min_margin_percentile') }}
         and (
             negative_tickets_90d > 0
             or (
@@ -25,6 +25,6 @@
         'expected_share': [0.0, 0.05],
         'share_severity': 'warn',
         'allow_empty': true,
-        'review_by': '2027-06-30',
+        'review_by': '2027-12-31',
     }) }}
 {% endmacro %}

@@ -1,9 +1,10 @@
-{#- At risk: repeat buyers who are late against their own purchase rhythm. -#}
+{#- At risk: repeat buyers late against their usual gap (1.5 to 4 gaps without an
+    order), before they lapse. -#}
 {% macro segment_spec__at_risk() %}
     {%- set rule -%}
-        orders_count >= 2
-        and is_overdue
-        and days_since_last_order < {{ var('segment_lost_days') }}
+        order_days_count >= 2
+        and purchase_cycles_since_last_order > {{ var('segment_active_cycles') }}
+        and purchase_cycles_since_last_order <= {{ var('segment_lapsed_cycles') }}
     {%- endset -%}
     {{ return({
         'name': 'at_risk',
@@ -17,9 +18,9 @@
         'success_measure': 'Share of members who order within 60 days, against a '
             ~ 'holdout.',
         'offer_hint': 'A reminder of what they usually buy.',
-        'expected_share': [0.01, 0.30],
+        'expected_share': [0.01, 0.3],
         'share_severity': 'warn',
         'allow_empty': false,
-        'review_by': '2027-06-30',
+        'review_by': '2027-12-31',
     }) }}
 {% endmacro %}

@@ -1,7 +1,8 @@
-{#- Category cross-sell: active customers, the next category they may buy, in stock. -#}
+{#- Category cross-sell: customers within one usual gap of their last order, the
+    next category they may buy, in stock. -#}
 {% macro segment_spec__category_cross_sell() %}
     {%- set rule -%}
-        days_since_last_order <= {{ var('segment_active_days') }}
+        purchase_cycles_since_last_order <= {{ var('cross_sell_max_cycles') }}
         and next_category is not null
         and is_next_category_in_stock
         and (
@@ -27,9 +28,9 @@
         'success_measure': 'Share of members who buy in their next category within 60 '
             ~ 'days, against a holdout.',
         'offer_hint': 'Their next category (next_category), in stock now.',
-        'expected_share': [0.0, 0.60],
+        'expected_share': [0.0, 0.5],
         'share_severity': 'warn',
         'allow_empty': true,
-        'review_by': '2027-06-30',
+        'review_by': '2027-12-31',
     }) }}
 {% endmacro %}

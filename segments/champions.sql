@@ -1,10 +1,12 @@
-{#- Champions: the repeat customers who earn the shop the most right now. -#}
+{#- Champions: the repeat customers who earn this shop the most margin, and still
+    buy on their usual rhythm. -#}
 {% macro segment_spec__champions() %}
     {%- set rule -%}
-        orders_count >= {{ var('champions_min_orders') }}
+        order_days_count >= 2
+        and margin_percentile >= {{ var('segment_top_margin_percentile') }}
+        and purchase_cycles_since_last_order <= {{ var('segment_active_cycles') }}
         and contribution_margin > 0
         and not coalesce(has_open_ticket, false)
-        and days_since_last_order <= {{ var('segment_active_days') }}
     {%- endset -%}
     {%- set exclusions -%}
         -- serial returners are not champions, whatever they order
@@ -23,9 +25,9 @@
         'success_measure': 'Repeat-purchase rate and contribution margin per member '
             ~ 'over the next 90 days, against a holdout.',
         'offer_hint': 'Early access and thanks; no discount.',
-        'expected_share': [0.01, 0.20],
+        'expected_share': [0.01, 0.2],
         'share_severity': 'warn',
         'allow_empty': false,
-        'review_by': '2027-06-30',
+        'review_by': '2027-12-31',
     }) }}
 {% endmacro %}

@@ -1,9 +1,10 @@
-{#- Discount-dependent: most orders discounted, little margin. -#}
+{#- Discount-dependent: repeat buyers who mostly order with a discount and sit in
+    the bottom two fifths of this shop's margin. -#}
 {% macro segment_spec__discount_dependent() %}
     {%- set rule -%}
-        orders_count >= 2
+        order_days_count >= 2
         and discount_share > {{ var('discount_dependent_min_discount_share') }}
-        and monetary_score <= {{ var('segment_low_value_max_monetary_score') }}
+        and margin_percentile < {{ var('segment_low_value_max_margin_percentile') }}
     {%- endset -%}
     {{ return({
         'name': 'discount_dependent',
@@ -17,9 +18,9 @@
         'success_measure': 'Margin per member rises while their order rate holds, '
             ~ 'against a holdout.',
         'offer_hint': 'Value and quality messages; a smaller offer or none.',
-        'expected_share': [0.0, 0.25],
+        'expected_share': [0.0, 0.4],
         'share_severity': 'warn',
         'allow_empty': true,
-        'review_by': '2027-06-30',
+        'review_by': '2027-12-31',
     }) }}
 {% endmacro %}

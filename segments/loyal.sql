@@ -1,9 +1,10 @@
-{#- Loyal: repeat buyers on their own rhythm who earn margin (champions win first). -#}
+{#- Loyal: repeat buyers on their usual rhythm who order more often than half of
+    this shop's buyers and earn margin (champions win first). -#}
 {% macro segment_spec__loyal() %}
     {%- set rule -%}
-        orders_count >= 2
-        and not is_overdue
-        and days_since_last_order <= {{ var('segment_active_days') }}
+        order_days_count >= 2
+        and purchase_cycles_since_last_order <= {{ var('segment_active_cycles') }}
+        and order_frequency_percentile >= {{ var('loyal_min_frequency_percentile') }}
         and contribution_margin > 0
     {%- endset -%}
     {{ return({
@@ -18,9 +19,9 @@
         'success_measure': 'Orders per member over 180 days and the share still loyal '
             ~ 'at the next review.',
         'offer_hint': 'A loyalty perk or new arrivals; no discount.',
-        'expected_share': [0.02, 0.35],
+        'expected_share': [0.02, 0.5],
         'share_severity': 'warn',
         'allow_empty': false,
-        'review_by': '2027-06-30',
+        'review_by': '2027-12-31',
     }) }}
 {% endmacro %}

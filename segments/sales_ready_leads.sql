@@ -25,6 +25,6 @@
         'expected_share': [0.0, 0.05],
         'share_severity': 'warn',
         'allow_empty': true,
-        'review_by': '2027-06-30',
+        'review_by': '2027-12-31',
     }) }}
 {% endmacro %}

@@ -1,12 +1,26 @@
 -- Every customer has a primary segment: the one membership flagged primary, or the
--- fallback segment when the customer belongs to no segment; and every customer in
--- segment_membership has exactly one primary segment, the lowest priority.
+-- fallback segment when the customer belongs to no activated segment; and every
+-- customer in an activated segment has exactly one primary segment, the lowest
+-- priority among the activated ones (segment_activation: a segment that failed QA
+-- is nobody's primary segment).
 with customer_segment as (
     select * from {{ ref('customer_segment') }}
 ),
 
 membership as (
     select * from {{ ref('segment_membership') }}
+),
+
+activation as (
+    select * from {{ ref('segment_activation') }}
+),
+
+activated_membership as (
+    select membership.*
+    from membership
+    inner join activation
+        on membership.segment_name = activation.segment_name
+    where activation.is_activated
 ),
 
 primaries as (
@@ -16,7 +30,7 @@ primaries as (
         min(priority) as lowest_priority,
         max(case when is_primary then priority end) as primary_priority,
         max(case when is_primary then segment_name end) as primary_segment
-    from membership
+    from activated_membership
     group by customer_key
 ),
 

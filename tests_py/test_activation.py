@@ -2,12 +2,16 @@
 
 Fixture `profile` built twice into one database, as of 2024-03-31 and then as of
 its newest order date 2024-06-30 (see tests_py/test_profile.py for the facts):
-  Bob: 121 days after his last order on 03-31 (not overdue: 1.5 x 91.5 = 137.25),
-       212 days on 06-30 (overdue) -> enters at_risk; at 03-31 no spec matched him
+  Shop cycle (median of repeat buyers' median gaps): on 03-31 Ann 60 (one gap,
+  01-10 -> 03-10) and Bob 91.5 -> 75.75; on 06-30 Ann 60.5, Bob 91.5 -> 76.
+  Bob: 3 order days, so his own gap 91.5 is his cycle. 121 days after his last
+       order on 03-31 is 1.32 cycles (not late: <= 1.5); 212 days on 06-30 is
+       2.317 cycles (> 1.5, <= 4) -> enters at_risk. On 03-31 no spec matched him
        (negative margin, no email opens, no consent) -> from the fallback segment.
-  Ann: loyal on 03-31 (2 orders, margin 84.50 > 0, not overdue); on 06-30 her
-       margin ranks 4 and her open ticket is negative -> angry_high_value
-       (priority 1) becomes her primary segment.
+  Ann: on 03-31 2 order days (the shop's cycle: 21 / 75.75 = 0.28 cycles), and
+       the higher margin of the 2 buyers (percentile 1.0 >= 0.8, 84.50 > 0) ->
+       champions (priority 10), also loyal (orders a year above half the buyers);
+       on 06-30 her open ticket is negative -> angry_high_value (priority 1).
 """
 
 from __future__ import annotations
@@ -92,7 +96,7 @@ def test_history_keeps_both_dates(profile_history):
 
 def test_primary_segments_move_as_worked_out(profile_history):
     assert primary(profile_history, ANN) == {
-        "2024-03-31": "loyal",
+        "2024-03-31": "champions",
         "2024-06-30": "angry_high_value",
     }
     assert primary(profile_history, BOB) == {
@@ -110,7 +114,7 @@ def test_transitions_count_the_moves(profile_history):
             "where from_as_of_date = '2024-03-31' and to_as_of_date = '2024-06-30'"
         )
     )
-    assert moves[("loyal", "angry_high_value")] == 1  # Ann
+    assert moves[("champions", "angry_high_value")] == 1  # Ann
     assert moves[(FALLBACK, "at_risk")] == 1  # Bob
     assert (
         moves[("(none)", FALLBACK)] + moves.get(("(none)", "review_candidates"), 0) >= 1
@@ -127,9 +131,8 @@ def test_change_names_the_reason_values(profile_history):
     assert len(rows) == 1
     change_type, reason = rows[0]
     assert change_type == "entered"
-    assert "is_overdue=true" in reason
-    assert "days_since_last_order=212" in reason
-    assert "orders_count=3" in reason
+    # 212 / 91.5 = 2.3169... cycles, shown to 3 decimals
+    assert reason == "order_days_count=3, purchase_cycles_since_last_order=2.317"
 
 
 def test_holdout_assignment_is_the_hash_and_kept_across_builds(profile_history):

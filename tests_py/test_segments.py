@@ -125,7 +125,11 @@ def scenario(tmp_path_factory) -> Scenario:
     rebuilt = dbt(
         BUILD_SEGMENTS,
         "rebuilt",
-        {"as_of": "2024-07-31", "segment_qa_min_customers": 1},
+        {
+            "as_of": "2024-07-31",
+            "segment_qa_min_customers": 1,
+            "segment_qa_strict": True,
+        },
     )
     (project / "segments" / "zz_too_big.sql").unlink()
 
@@ -224,10 +228,22 @@ def test_library_shows_the_size_at_the_previous_build(scenario):
         assert change == size - previous
 
 
-def test_share_outside_an_error_expected_share_fails_the_build(scenario):
+def test_share_outside_an_error_expected_share_fails_a_strict_build(scenario):
     run = scenario.rebuilt
-    assert run.status_of("test.segmart.segment_share_within_expected_error") == ["fail"]
-    assert "segment 'zz_too_big' holds 3 of 3 customers" in run.output
+    assert not run.success
+    assert run.status_of("test.segmart.segment_qa_failed") == ["fail"]
+    assert (
+        "segment 'zz_too_big' is not activated: holds 3 of 3 customers, outside its "
+        "expected_share [0.0, 0.5]" in run.output
+    )
+    library = dict(
+        scenario.query(
+            "select segment_name, is_activated from main.segment_library "
+            "where segment_name in ('zz_too_big', 'zz_everyone')"
+        )
+    )
+    # zz_everyone breaks only a `warn` share: activated all the same
+    assert library == {"zz_too_big": False, "zz_everyone": True}
 
 
 def test_share_outside_a_warn_expected_share_warns(scenario):
@@ -236,16 +252,19 @@ def test_share_outside_a_warn_expected_share_warns(scenario):
     assert "segment 'zz_everyone' holds 3 of 3 customers" in run.output
 
 
-def test_empty_segment_fails_unless_allowed(scenario):
+def test_empty_segment_is_not_activated_unless_allowed(scenario):
     run = scenario.rebuilt
-    assert run.status_of("test.segmart.segment_not_empty") == ["fail"]
     empty = scenario.query(
-        "select segment_name, allow_empty from main.segment_library "
-        "where customers_count = 0"
+        "select segment_name, allow_empty, is_activated, activation_blocked_reason "
+        "from main.segment_library where customers_count = 0"
     )
-    for name, allow_empty in empty:
-        named = f"segment '{name}' is empty" in run.output
+    assert any(not allow_empty for _, allow_empty, *_ in empty)
+    for name, allow_empty, activated, reason in empty:
+        named = f"segment '{name}' is not activated: is empty" in run.output
         assert named is (not allow_empty), name
+        assert activated is allow_empty, name
+        if not allow_empty:
+            assert reason == "is empty (allow_empty is false)", name
 
 
 def test_qa_page_shows_size_members_exclusions_overlap_and_margin(scenario):
@@ -373,6 +392,9 @@ def test_primary_segment_is_the_lowest_priority_membership(generated):
         with lowest as (
             select customer_key, arg_min(segment_name, priority) as segment_name
             from main.segment_membership
+            where segment_name in (
+                select segment_name from main.segment_library where is_activated
+            )
             group by customer_key
         )
         select customer_segment.customer_key
@@ -399,12 +421,23 @@ def test_library_flags_agree_with_sizes(generated):
     assert sum(r[1] for r in rows) == members
 
 
-def test_champion_on_the_hand_fixture(hand):
-    # ann: 3 orders, the last 51 days before as_of, positive margin
+def test_shop_relative_segments_on_the_hand_fixture(hand):
+    # as_of 2024-06-30; no products file, so margin = net revenue: Cat 40, Ann
+    # 90 + 50 + 30 = 170, Bob 180. Percentiles (rank - 1) / 2: Cat 0, Ann 0.5,
+    # Bob 1.0. Ann: 3 order days, gaps 60 and 61 -> her cycle 60.5, 51 days since
+    # -> 0.843 cycles; orders a year 3 x 365.25 / 172 = 6.37 (Cat 365.25 / 60.5,
+    # the shop's cycle = 6.04; Bob 365.25 / 150 = 2.44) -> percentile 1.0: loyal.
+    # Bob has the top margin but one order day, Ann is not in the top fifth: no
+    # champion.
     rows = hand.query(
-        "select match_reason from main.segment_membership "
-        "where segment_name = 'champions' and customer_key = md5('ann@example.com')"
+        "select segment_name, match_reason from main.segment_membership "
+        "where customer_key = md5('ann@example.com')"
     )
-    assert len(rows) == 1
-    assert rows[0][0].startswith("orders_count=3, contribution_margin=")
-    assert rows[0][0].endswith("days_since_last_order=51")
+    assert dict(rows)["loyal"] == (
+        "order_days_count=3, purchase_cycles_since_last_order=0.843, "
+        "order_frequency_percentile=1.0, contribution_margin=170.00"
+    )
+    champions = hand.scalar(
+        "select count(*) from main.segment_membership where segment_name = 'champions'"
+    )
+    assert champions == 0

@@ -175,9 +175,9 @@ final as (
                 )
         end as expected_next_order_date,
         coalesce(
-            totals.order_days_count >= {{ var('overdue_min_order_days', 3) }}
+            totals.order_days_count >= {{ var('overdue_min_order_days') }}
             and {{ days_between('totals.last_order_date', as_of_date()) }}
-            > {{ var('overdue_factor', 1.5) }} * rhythm.median_days_between_orders,
+            > {{ var('overdue_factor') }} * rhythm.median_days_between_orders,
             false
         ) as is_overdue,
 

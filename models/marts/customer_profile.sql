@@ -12,6 +12,10 @@ rfm as (
     select * from {{ ref('int_customers_rfm_scored') }}
 ),
 
+shop_relative as (
+    select * from {{ ref('int_customers_shop_relative') }}
+),
+
 engagement as (
     select * from {{ ref('int_customer_engagement_facts') }}
 ),
@@ -92,6 +96,16 @@ joined as (
                     ) as integer)
         end as days_overdue,
 
+        -- this shop's distributions and rhythm
+        shop_relative.margin_percentile,
+        shop_relative.orders_count_percentile,
+        shop_relative.order_frequency_percentile,
+        shop_relative.orders_per_year,
+        shop_relative.purchase_cycle_days,
+        shop_relative.purchase_cycles_since_last_order,
+        shop_relative.shop_purchase_cycle_days,
+        shop_relative.shop_one_time_buyer_share,
+
         -- rfm
         rfm.recency_score,
         rfm.frequency_score,
@@ -157,6 +171,8 @@ joined as (
         on customers.customer_key = order_facts.customer_key
     left join rfm
         on customers.customer_key = rfm.customer_key
+    left join shop_relative
+        on customers.customer_key = shop_relative.customer_key
     left join engagement
         on customers.customer_key = engagement.customer_key
     left join service

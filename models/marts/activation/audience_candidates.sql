@@ -1,7 +1,8 @@
 -- Every primary-segment member x channel of the segment's spec (email, sms,
 -- paid_social), with the reason they are left out of the audience, if any:
--- suppressed, no_consent, no_phone (sms), holdout_control. Personal data: schema
--- `activation`, for the audience exports only.
+-- suppressed, no_consent, no_phone (sms), holdout_control. A segment that failed
+-- QA is nobody's primary segment (segment_activation), so it has no rows here.
+-- Personal data: schema `activation`, for the audience exports only.
 {%- set channels = ['email', 'sms', 'paid_social'] %}
 
 with customer_segment as (
@@ -22,7 +23,7 @@ identities as (
 
 holdouts as (
     select * from {{ ref('segment_holdouts') }}
-    where experiment = '{{ var("holdout_experiment", "always_on") }}'
+    where experiment = '{{ var("holdout_experiment") }}'
 ),
 
 members as (

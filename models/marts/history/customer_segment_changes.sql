@@ -10,7 +10,8 @@
 -- history, with the reason values at this date: for `entered`, the profile values
 -- that made the rule true; for `left`, the current values of the columns the rule
 -- uses (why it no longer holds) or why the customer left the profile. Backfill in
--- date order (`segmart backfill` does).
+-- date order (`segmart backfill` does). A segment that failed QA this build
+-- (segment_library.is_activated false) records no change.
 -- On Spark (no delete on Parquet) the table is partitioned by as_of_date and a
 -- build overwrites its date's partition.
 {%- set specs = segment_specs() %}
@@ -30,6 +31,12 @@ current_membership as (
 
 profile as (
     select * from {{ ref('customer_profile') }}
+),
+
+-- a segment that failed QA this build sends no change (segment_library)
+not_activated as (
+    select segment_name from {{ ref('segment_library') }}
+    where not is_activated
 ),
 
 previous_date as (
@@ -117,6 +124,9 @@ final as (
         union all
         select * from left_segment
     ) as changes
+    where segment_name not in (
+        select not_activated.segment_name from not_activated
+    )
 )
 
 select * from final

@@ -1,6 +1,7 @@
 -- One row per segment: its spec (from segments/<name>.sql), its size now and at the
--- previous build, how many customers its exclusions removed, its margin profile and
--- its QA flags (share within expected, review overdue).
+-- previous build, how many customers its exclusions removed, its margin profile,
+-- its QA flags (share within expected, review overdue) and whether it is activated
+-- (segment_activation).
 {%- set specs = segment_specs() %}
 {%- set refreshed_at = run_started_at.strftime("%Y-%m-%d %H:%M:%S") %}
 
@@ -18,6 +19,10 @@ membership as (
 
 size_history as (
     select * from {{ ref('segment_history') }}
+),
+
+activation as (
+    select * from {{ ref('segment_activation') }}
 ),
 
 specs as (
@@ -100,7 +105,9 @@ measured as (
         previous.customers_count as previous_customers_count,
         previous.as_of_date as previous_as_of_date,
         sizes.average_contribution_margin,
-        sizes.negative_margin_share
+        sizes.negative_margin_share,
+        activation.is_activated,
+        activation.activation_blocked_reason
     from specs
     cross join build
     left join sizes
@@ -109,10 +116,12 @@ measured as (
         on specs.segment_name = excluded.segment_name
     left join previous
         on specs.segment_name = previous.segment_name
+    left join activation
+        on specs.segment_name = activation.segment_name
 ),
 
 -- owner, refresh and rule are keywords to sqlfluff, but they are the spec's field
--- names (DESIGN.md), hence the noqa below.
+-- names (README, "Writing segments"), hence the noqa below.
 final as (
     select
         cast(segment_name as {{ dbt.type_string() }}) as segment_name,
@@ -142,7 +151,7 @@ final as (
         coalesce(
             previous_customers_count > 0
             and abs(customers_count - previous_customers_count)
-            > {{ var('size_anomaly_threshold', 0.3) }} * previous_customers_count,
+            > {{ var('size_anomaly_threshold') }} * previous_customers_count,
             false
         ) as is_size_anomaly,
         cast(average_contribution_margin as decimal(18, 2))
@@ -155,6 +164,9 @@ final as (
         cast(
             review_by < cast('{{ refreshed_at[:10] }}' as date) as boolean
         ) as is_review_overdue,
+        cast(is_activated as boolean) as is_activated,
+        cast(activation_blocked_reason as {{ dbt.type_string() }})
+            as activation_blocked_reason,
         cast(customers_total as bigint) as customers_total,
         cast(as_of_date as date) as as_of_date,
         cast('{{ refreshed_at }}' as timestamp) as last_refreshed_at
