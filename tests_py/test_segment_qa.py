@@ -6,7 +6,9 @@ generated data set (400 customers) as of 2026-03-31 and then as of its newest
 data, without strictness (the default):
 - `zz_forced_empty` matches nobody and may not be empty;
 - `zz_every_buyer` matches every buyer at priority 0 (above every starter spec)
-  against an `error` expected share of at most 1%.
+  against an `error` expected share of at most 1%;
+- `zz_stale_review` is fine but for its review_by, years past (more than
+  `segment_review_grace_days`, 90).
 Then the latest build again with `segment_qa_strict: true`, which must fail and
 name both segments.
 """
@@ -23,7 +25,7 @@ from segmart.dbt import DbtRun, run_dbt
 from tests_py.conftest import Build
 from tests_py.test_segments import add_spec, copy_project
 
-BLOCKED = {"zz_forced_empty", "zz_every_buyer"}
+BLOCKED = {"zz_forced_empty", "zz_every_buyer", "zz_stale_review"}
 
 
 @dataclass
@@ -90,6 +92,9 @@ def test_failed_segments_are_not_activated_and_say_why(gated):
         f"holds {buyers} of {total} customers, outside its expected_share [0.0, 0.01]"
     )
     assert blocked["zz_forced_empty"][2] == "is empty (allow_empty is false)"
+    assert blocked["zz_stale_review"][2] == (
+        "review_by 2020-01-01 passed more than 90 days ago"
+    )
 
 
 def test_a_failed_segment_takes_nobody_from_the_others(gated):
@@ -100,8 +105,7 @@ def test_a_failed_segment_takes_nobody_from_the_others(gated):
         "where segment_name = 'zz_every_buyer' and is_primary"
     ) == [(0,)]
     assert q(
-        "select count(*) from main.customer_segment "
-        "where primary_segment in ('zz_every_buyer', 'zz_forced_empty')"
+        "select count(*) from main.customer_segment where primary_segment like 'zz_%'"
     ) == [(0,)]
     primaries = {
         r[0] for r in q("select distinct primary_segment from main.customer_segment")
@@ -160,7 +164,34 @@ def test_strict_mode_fails_the_build_naming_each_failed_segment(gated):
     assert run.status_of("test.segmart.segment_qa_failed") == ["fail"]
     assert "segment 'zz_forced_empty' is not activated: is empty" in run.output
     assert "segment 'zz_every_buyer' is not activated: holds" in run.output
+    assert "segment 'zz_stale_review' is not activated: review_by" in run.output
 
 
 def test_default_mode_only_warns(gated):
     assert gated.build.result.status_of("test.segmart.segment_qa_failed") == ["warn"]
+
+
+def test_segments_summary_and_report_show_the_blocked_segments(gated, capsys):
+    from click.testing import CliRunner
+
+    from segmart.cli import main
+    from segmart.report import _library_table, _open
+    from segmart.summary import print_summary
+
+    db = str(gated.build.db_path)
+    listing = CliRunner().invoke(main, ["segments", "--db", db])
+    assert listing.exit_code == 0, listing.output
+    lines = {line.split()[0]: line for line in listing.output.splitlines()[2:]}
+    assert "NOT ACTIVATED: is empty" in lines["zz_forced_empty"]
+    assert "NOT ACTIVATED: holds" in lines["zz_every_buyer"]
+    assert "NOT ACTIVATED" not in lines["champions"]
+
+    print_summary(gated.build.db_path)
+    summary = capsys.readouterr().out
+    assert "3 segment(s) failed QA and are not activated" in summary
+    assert "  zz_stale_review: review_by 2020-01-01 passed more than 90 days" in summary
+
+    with _open(gated.build.db_path) as reader:
+        table = _library_table(reader)
+    assert table.count('<td class="blocked">no: ') == 3
+    assert "no: is empty (allow_empty is false)" in table

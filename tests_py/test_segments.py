@@ -108,7 +108,9 @@ def scenario(tmp_path_factory) -> Scenario:
 
     # 1. one new spec file, nothing else
     add_spec(project, "zz_everyone.sql")
-    added = dbt(BUILD_SEGMENTS, "added")
+    # its review_by passed long ago: a long grace keeps it activated in this
+    # module (tests_py/test_segment_qa.py blocks a stale spec)
+    added = dbt(BUILD_SEGMENTS, "added", {"segment_review_grace_days": 100000})
     with duckdb.connect(str(db_path), read_only=True) as con:
         library_before = dict(
             con.execute(
@@ -129,6 +131,7 @@ def scenario(tmp_path_factory) -> Scenario:
             "as_of": "2024-07-31",
             "segment_qa_min_customers": 1,
             "segment_qa_strict": True,
+            "segment_review_grace_days": 100000,
         },
     )
     (project / "segments" / "zz_too_big.sql").unlink()
@@ -238,12 +241,15 @@ def test_share_outside_an_error_expected_share_fails_a_strict_build(scenario):
     )
     library = dict(
         scenario.query(
-            "select segment_name, is_activated from main.segment_library "
+            "select segment_name, activation_blocked_reason from main.segment_library "
             "where segment_name in ('zz_too_big', 'zz_everyone')"
         )
     )
     # zz_everyone breaks only a `warn` share: activated all the same
-    assert library == {"zz_too_big": False, "zz_everyone": True}
+    assert library == {
+        "zz_too_big": "holds 3 of 3 customers, outside its expected_share [0.0, 0.5]",
+        "zz_everyone": None,
+    }
 
 
 def test_share_outside_a_warn_expected_share_warns(scenario):

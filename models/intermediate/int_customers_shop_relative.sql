@@ -19,8 +19,10 @@ with facts as (
 shop as (
     select
         count(*) as buyers_count,
-        avg(case when order_days_count = 1 then 1.0 else 0.0 end)
-            as one_time_buyer_share,
+        cast(
+            avg(case when order_days_count = 1 then 1.0 else 0.0 end)
+            as {{ type_double() }}
+        ) as one_time_buyer_share,
         {{ median(
             'case when order_days_count >= 2 then median_days_between_orders end'
         ) }} as repeat_buyer_median_gap
