@@ -23,7 +23,7 @@
     case
         when {{ hash_fraction(
             customer_key ~ " || '|' || " ~ segment_name ~ " || '|' || " ~ experiment
-        ) }} < {{ var('holdout_share', 0.1) }}
+        ) }} < {{ var('holdout_share') }}
             then 'control'
         else 'treatment'
     end

@@ -47,7 +47,7 @@
     {%- if not incremental %}
     select * from {{ relation }}
     {%- else %}
-    {%- set lookback = var('incremental_lookback_days', 3) | int %}
+    {%- set lookback = var('incremental_lookback_days') | int %}
     {%- set values_hash = text_hash(raw_values_json(contract)) %}
     {%- set line_key_hash = key_hash(key, clean=true) %}
     with built as {{ inlined_cte() }} (

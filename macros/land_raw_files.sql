@@ -28,7 +28,7 @@
     Check that it did, naming what is missing. -#}
 {% macro default__land_raw_files() %}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
-    {%- set raw_schema = var('raw_schema', 'raw') -%}
+    {%- set raw_schema = var('raw_schema') -%}
     {%- set missing = [] -%}
     {%- for node in graph.sources.values()
         if node.source_name == 'shop' and node.package_name == 'segmart' -%}
@@ -52,7 +52,7 @@
 {% macro duckdb__land_raw_files() %}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
     {%- set raw_dir = (var('raw_dir') | string).rstrip('/') -%}
-    {%- set raw_schema = var('raw_schema', 'raw') -%}
+    {%- set raw_schema = var('raw_schema') -%}
     {%- do run_query('create schema if not exists ' ~ raw_schema) -%}
     {%- set found = run_query(
         "select file from glob('" ~ raw_dir ~ "/*')"
@@ -97,7 +97,7 @@
                     {%- set rejects = 'segmart_rejects_' ~ node.name -%}
                     {%- set reader -%}
                         read_csv('{{ path }}', header = true, all_varchar = true,
-                            delim = '{{ var("csv_delimiter", ",") }}', quote = '"',
+                            delim = '{{ var("csv_delimiter") }}', quote = '"',
                             escape = '"', null_padding = true, parallel = false,
                             store_rejects = true, rejects_table = '{{ rejects }}',
                             rejects_scan = '{{ rejects }}_scan')

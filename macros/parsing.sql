@@ -52,7 +52,7 @@
     negatives, var('decimal_comma')). parse_decimal('rate_to_base', 8) for FX. -#}
 {% macro parse_decimal(column, scale=2) -%}
     {%- set stripped = regexp_replace_all('trim(' ~ column ~ ')', '[^0-9.,()+-]', '') -%}
-    {%- if var('decimal_comma', false) -%}
+    {%- if var('decimal_comma') -%}
         {%- set pattern = '[(]?[-+]?([0-9]+|[0-9]{1,3}([.][0-9]{3})+)(,[0-9]+)?[)]?' -%}
         {%- set numeric = "replace(replace(" ~ stripped ~ ", '.', ''), ',', '.')" -%}
     {%- else -%}
@@ -68,7 +68,7 @@
         in most exports) read as they are: the same value the general path gives,
         with one regex instead of three (0.08 s instead of 0.45 s for one column
         of 1M orders). -#}
-    {%- set plain = '[0-9]+' if var('decimal_comma', false)
+    {%- set plain = '[0-9]+' if var('decimal_comma')
         else '[0-9]+([.][0-9]{1,' ~ scale ~ '})?' -%}
     {#- The outer cast keeps precision and scale (PostgreSQL's case drops them). -#}
     cast(case
@@ -186,7 +186,7 @@
     zones); later ones are errors (future_*). The only wall-clock read in the
     project; set max_valid_date to pin it. -#}
 {% macro max_valid_timestamp() -%}
-    {%- if var('max_valid_date', '') -%}
+    {%- if var('max_valid_date') -%}
         cast('{{ var("max_valid_date") }}' as timestamp) + interval '1 day'
     {%- else -%}
         cast(current_date as timestamp) + interval '2 day'

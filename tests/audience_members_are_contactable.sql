@@ -40,8 +40,8 @@ checked as (
                 then 'sms: no consent or suppressed'
             when {{ hash_fraction(
                 "audience.customer_key || '|' || audience.segment_name || '|' || '"
-                ~ var('holdout_experiment', 'always_on') ~ "'"
-            ) }} < {{ var('holdout_share', 0.1) }}
+                ~ var('holdout_experiment') ~ "'"
+            ) }} < {{ var('holdout_share') }}
                 then 'holdout control'
         end as problem
     from audience

@@ -10,7 +10,7 @@
 {% macro postgres__land_raw_files() %}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
     {%- do segmart.default__land_raw_files() -%}
-    {%- set schema = var('raw_schema', 'raw') -%}
+    {%- set schema = var('raw_schema') -%}
     {%- set functions -%}
         {%- for name, data_type in [
             ('timestamptz', 'timestamptz'),
@@ -125,7 +125,7 @@
     {%- set parts = postgres__strptime_parts(format) -%}
     case
         when {{ regex_full_match(text, parts[0]) }}
-            then {{ var('raw_schema', 'raw') }}.segmart_try_strptime(
+            then {{ var('raw_schema') }}.segmart_try_strptime(
                 {{ text }}, '{{ parts[1] }}'
             )
     end
@@ -133,7 +133,7 @@
 
 {% macro postgres__parse_timestamp(column) -%}
     {%- set text = 'trim(' ~ column ~ ')' -%}
-    {%- set fn = var('raw_schema', 'raw') ~ '.segmart_try_' -%}
+    {%- set fn = var('raw_schema') ~ '.segmart_try_' -%}
     {%- set iso = '[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?)?' -%}
     case
         when {{ regex_full_match(text, iso ~ '\\s?(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)') }}
@@ -154,7 +154,7 @@
     {%- set text = 'trim(' ~ column ~ ')' -%}
     case
         when {{ regex_full_match(text, '[0-9]{4}-[0-9]{2}-[0-9]{2}([T ].*)?') }}
-            then {{ var('raw_schema', 'raw') }}.segmart_try_date(left({{ text }}, 10))
+            then {{ var('raw_schema') }}.segmart_try_date(left({{ text }}, 10))
         else cast(
             {{ postgres__try_strptime(text, local_date_format() | trim) }} as date
         )
@@ -208,7 +208,7 @@
     actual 51.00. On PostgreSQL unit tests therefore compare every value as text,
     numbers without trailing zeros (trim_scale): by value, as on DuckDB. -#}
 {% macro postgres__get_unit_test_sql(main_sql, expected_fixture_sql, expected_column_names) -%}
-    {%- set compare = var('raw_schema', 'raw') ~ '.segmart_unit_test_text' -%}
+    {%- set compare = var('raw_schema') ~ '.segmart_unit_test_text' -%}
     with dbt_internal_unit_test_actual as (
         select
             {%- for column in expected_column_names %}
@@ -290,7 +290,7 @@
     grant anywhere else: not raw, staging, intermediate or activation. A role
     that does not exist is skipped (a server set up another way). -#}
 {% macro postgres__bi_grants() -%}
-    {%- set role = var('bi_role', 'segmart_bi') -%}
+    {%- set role = var('bi_role') -%}
     {%- set personal = ['email', 'phone', 'first_name', 'last_name', 'postal_code'] -%}
     {%- set columns = model.get('columns', {}).values() | list -%}
     {%- set has_pii = columns | selectattr('meta') | map(attribute='meta')

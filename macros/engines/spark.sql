@@ -8,7 +8,7 @@
     The column types come from the files (text, _raw_row bigint, _loaded_at
     timestamp). External tables: dropping one leaves its files. -#}
 {% macro spark_register_raw(location, tables) %}
-    {%- set raw_schema = var('raw_schema', 'raw') -%}
+    {%- set raw_schema = var('raw_schema') -%}
     {%- do run_query('create schema if not exists ' ~ raw_schema) -%}
     {%- for table in tables -%}
         {%- do run_query('drop table if exists ' ~ raw_schema ~ '.' ~ table) -%}

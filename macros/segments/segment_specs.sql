@@ -144,7 +144,7 @@
                 ~ suffix ~ ": they must be equal"
             ) -%}
         {%- endif -%}
-        {%- if name == var('segment_fallback_name', 'unsegmented') -%}
+        {%- if name == var('segment_fallback_name') -%}
             {%- do problems.append(
                 "name '" ~ name ~ "' is the fallback segment of customers who match "
                 ~ "nothing (var segment_fallback_name)"

@@ -16,19 +16,19 @@ order_currencies as (
 
 final as (
     select
-        {% if var('as_of', '') %}
+        {% if var('as_of') %}
             cast('{{ var("as_of") }}' as date) as as_of_date,
         {% else %}
             cast(newest_ordered_at as date) as as_of_date,
         {% endif %}
-        {% if var('base_currency', '') %}
+        {% if var('base_currency') %}
             '{{ var("base_currency") }}' as base_currency,
         {% else %}
             case
                 when currencies_count = 1 then only_currency else 'USD'
             end as base_currency,
         {% endif %}
-        {{ "true" if var('as_of', '') else "false" }} as is_as_of_pinned,
+        {{ "true" if var('as_of') else "false" }} as is_as_of_pinned,
         cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp)
             as built_at
     from order_currencies

@@ -8,7 +8,7 @@ with campaigns as (
 windowed as (
     select
         *,
-        {{ dbt.dateadd('day', var('attribution_window_days', 7), 'sent_at') }}
+        {{ dbt.dateadd('day', var('attribution_window_days'), 'sent_at') }}
             as window_ends_at
     from campaigns
 ),
@@ -19,7 +19,7 @@ final as (
         campaign_name,
         channel,
         segment_name,
-        coalesce(experiment, '{{ var("holdout_experiment", "always_on") }}')
+        coalesce(experiment, '{{ var("holdout_experiment") }}')
             as experiment,
         offer,
         sent_at,

@@ -13,10 +13,10 @@ assigned as (
     select
         customer_key,
         segment_name,
-        '{{ var("holdout_experiment", "always_on") }}' as experiment,
+        '{{ var("holdout_experiment") }}' as experiment,
         {{ holdout_group(
             'customer_key', 'segment_name',
-            "'" ~ var('holdout_experiment', 'always_on') ~ "'"
+            "'" ~ var('holdout_experiment') ~ "'"
         ) }} as holdout_group,
         {{ as_of_date() }} as first_assigned_as_of
     from membership
