@@ -1,0 +1,122 @@
+"""scripts/check_conventions.py: the project keeps its conventions (docs, primary
+keys, pii tags, source() only in staging), and each check can fail."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+
+from segmart.contract import PROJECT_DIR
+
+SCRIPT = PROJECT_DIR / "scripts" / "check_conventions.py"
+_spec = importlib.util.spec_from_file_location("check_conventions", SCRIPT)
+conventions = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(conventions)
+
+
+def test_the_project_keeps_its_conventions(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--target-path", str(tmp_path / "target")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def model(name: str, path: str, columns: dict, **node) -> dict:
+    return {
+        "unique_id": f"model.segmart.{name}",
+        "resource_type": "model",
+        "name": name,
+        "original_file_path": path,
+        "description": "A model.",
+        "config": {"enabled": True},
+        "columns": {
+            column: {"name": column, "description": "A column.", **extra}
+            for column, extra in columns.items()
+        },
+        "sources": [],
+        "depends_on": {"nodes": []},
+        **node,
+    }
+
+
+def data_test(name: str, model_name: str, column: str | None = None) -> dict:
+    return {
+        "unique_id": f"test.segmart.{name}_{model_name}_{column}",
+        "resource_type": "test",
+        "test_metadata": {"name": name},
+        "attached_node": f"model.segmart.{model_name}",
+        "column_name": column,
+    }
+
+
+def test_each_check_reports_its_violation():
+    pii = {"meta": {"pii": True}}
+    nodes = [
+        # clean: a staging model keyed on one column, reading a source
+        model(
+            "stg_clean",
+            "models/staging/stg_clean.sql",
+            {"id": {}, "email": pii},
+            sources=[["shop", "orders"]],
+            depends_on={"nodes": ["source.segmart.shop.orders"]},
+        ),
+        data_test("unique", "stg_clean", "id"),
+        data_test("not_null", "stg_clean", "id"),
+        # no model description, a column without one, keyed by a combination
+        model(
+            "int_undocumented",
+            "models/intermediate/int_undocumented.sql",
+            {"id": {"description": ""}},
+            description=" ",
+        ),
+        data_test("unique_combination", "int_undocumented"),
+        # unique without not_null is no key; an untagged last_name
+        model("int_unkeyed", "models/intermediate/int_unkeyed.sql", {"last_name": {}}),
+        data_test("unique", "int_unkeyed", "last_name"),
+        # personal data in the BI-facing main schema; source() outside staging
+        model(
+            "mart_leaky",
+            "models/marts/mart_leaky.sql",
+            {"id": {}, "phone": {"config": {"meta": {"pii": True}}}},
+            depends_on={"nodes": ["source.segmart.shop.customers"]},
+        ),
+        data_test("unique", "mart_leaky", "id"),
+        data_test("not_null", "mart_leaky", "id"),
+        # the activation schema may hold personal data
+        model(
+            "audience",
+            "models/marts/activation/audience.sql",
+            {"id": {}, "email": pii},
+        ),
+        data_test("unique", "audience", "id"),
+        data_test("not_null", "audience", "id"),
+        # a disabled model is not checked
+        model("off", "models/off.sql", {}, description="", config={"enabled": False}),
+    ]
+    manifest = {"nodes": {node["unique_id"]: node for node in nodes}}
+    found = conventions.violations(manifest)
+    assert found == [
+        "docs: int_undocumented: the model has no description",
+        "docs: int_undocumented.id: no description",
+        "pii: int_unkeyed.last_name: needs meta: {pii: true}",
+        found[3],
+        found[4],
+        found[5],
+    ], found
+    assert found[3].startswith("primary key: int_unkeyed: ")
+    assert found[4].startswith("pii: mart_leaky.phone: personal data in the BI-facing")
+    assert found[5] == "sources: mart_leaky: calls source() outside models/staging/"
+    assert not any(name in line for line in found for name in ("stg_clean", "audience"))
+
+
+def test_main_exits_non_zero_on_a_violation(tmp_path, capsys):
+    manifest = tmp_path / "manifest.json"
+    node = model("int_x", "models/intermediate/int_x.sql", {}, description="")
+    manifest.write_text(json.dumps({"nodes": {node["unique_id"]: node}}))
+    assert conventions.main(["--manifest", str(manifest)]) == 1
+    assert "docs: int_x: the model has no description" in capsys.readouterr().out
