@@ -1,7 +1,7 @@
 -- The floor: one hand-written DuckDB query that computes, from the raw export files,
 -- the per-customer RFM and margin facts that segmart's customer_profile carries
 -- (orders_count, first/last order date, net revenue, contribution margin, R/F/M
--- quintile scores), with segmart's rules (DESIGN.md, "Identity" and "Money"):
+-- quintile scores), with segmart's rules (DECISIONLOG.md, "Customer identity" and "Money and margin"):
 --   * the newest version of an order wins (updated_at);
 --   * the customer is the normalised email (the order's, else its customer
 --     record's); erased emails are no customer; customer_key = md5(email);
