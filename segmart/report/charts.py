@@ -1,42 +1,18 @@
-"""The segment report: one self-contained HTML file built from the marts.
-
-``build_report(db_path, out_path)`` reads a built database (read-only) and writes
-one HTML file with plotly's JavaScript inlined, so it opens from disk with no
-server and no network. Every chart has a one-line caption; a chart whose mart is
-empty or missing becomes a note. The report carries aggregates only: no email,
-name, phone or customer key.
-"""
+"""The report's charts: one function per chart, each a plotly figure with a caption,
+or a note when its mart is empty or missing (``CHARTS``, in report order)."""
 
 from __future__ import annotations
 
-import html
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-import duckdb
-
-#: The marts the report reads.
-SOURCES = {
-    "library": "main.segment_library",
-    "history": "main.segment_history",
-    "profile": "main.customer_profile",
-    "transitions": "main.segment_transitions",
-    "overlap": "main.segment_overlap",
-    "quality": "staging.stg_shop__data_quality",
-    "performance": "main.segment_performance",
-}
+from segmart.report.read import _missing, _num, _Reader
 
 #: The performance chart shows this many campaigns, the most recent ones.
 RECENT_CAMPAIGNS = 15
 
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
-
-
-class ReportError(Exception):
-    """The report cannot be built (no database, or no segment library in it)."""
 
 
 @dataclass
@@ -52,69 +28,6 @@ class Chart:
     @property
     def rendered(self) -> bool:
         return self.figure is not None
-
-
-@dataclass
-class Report:
-    """What was written: the file, the build it shows, and its charts."""
-
-    path: Path
-    as_of_date: str | None
-    customers: int
-    segments: int
-    charts: list[Chart] = field(default_factory=list)
-
-
-# ----------------------------------------------------------------------- reading
-
-
-class _Reader:
-    """Read-only queries against a built database, knowing which tables it has."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self.con = con
-        rows = con.execute(
-            "select table_schema || '.' || table_name from information_schema.tables"
-        ).fetchall()
-        self.tables = {r[0] for r in rows}
-
-    def has(self, key: str) -> bool:
-        return SOURCES[key] in self.tables
-
-    def rows(self, sql: str, params: list | None = None) -> list[dict]:
-        cursor = self.con.execute(sql, params or [])
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
-@contextmanager
-def _open(db_path: Path) -> Iterator[_Reader]:
-    if not db_path.exists():
-        raise ReportError(f"no database at {db_path}: run `segmart build` first")
-    try:
-        con = duckdb.connect(str(db_path), read_only=True)
-    except duckdb.Error as error:
-        raise ReportError(f"cannot open {db_path}: {error}") from error
-    try:
-        reader = _Reader(con)
-        if not reader.has("library"):
-            raise ReportError(
-                f"{db_path} has no {SOURCES['library']}: run `segmart build` first"
-            )
-        yield reader
-    finally:
-        con.close()
-
-
-def _missing(key: str) -> str:
-    return f"{SOURCES[key]} is not in this database: build it to see this chart."
-
-
-def _num(value: Any) -> float | None:
-    return None if value is None else float(value)
-
-
-# ------------------------------------------------------------------------ charts
 
 
 def _colours(names: list[str]) -> dict[str, str]:
@@ -659,149 +572,3 @@ CHARTS: tuple[Callable[[_Reader], Chart], ...] = (
     chart_quality,
     chart_performance,
 )
-
-
-# -------------------------------------------------------------------------- html
-
-_CSS = """
-body { margin: 0; background: #f6f7f9; color: #1d2329;
-  font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; }
-header { background: #1f2d3d; color: #fff; padding: 20px 32px; }
-header h1 { margin: 0 0 4px; font-size: 24px; }
-header p { margin: 0 0 6px; opacity: .85; }
-main { max-width: 1180px; margin: 0 auto; padding: 16px 24px 40px; }
-section { background: #fff; border-radius: 8px; margin: 16px 0; padding: 16px 20px;
-  box-shadow: 0 1px 2px rgba(0,0,0,.08); }
-section h2 { margin: 0 0 4px; font-size: 18px; }
-p.caption { margin: 0 0 8px; color: #4a5560; }
-p.note { margin: 8px 0; padding: 12px; background: #fff8e1; border-radius: 6px; }
-table { border-collapse: collapse; width: 100%; font-size: 13px; }
-th, td { text-align: right; padding: 4px 8px; border-bottom: 1px solid #e5e8eb; }
-th:nth-child(-n+2), td:nth-child(-n+2) { text-align: left; }
-nav a { color: #cfe3f7; margin-right: 12px; font-size: 13px; }
-td.blocked { color: #b3261e; font-weight: 600; }
-footer { color: #6b7680; font-size: 12px; text-align: center; padding: 8px; }
-"""
-
-
-def _library_table(reader: _Reader) -> str:
-    rows = reader.rows(
-        "select segment_name, owner, priority, customers_count, share_of_customers, "
-        "customers_count_change, is_share_within_expected, is_activated, "
-        "activation_blocked_reason "
-        "from main.segment_library order by priority"
-    )
-    if not rows:
-        return ""
-    cells = []
-    for r in rows:
-        change = r["customers_count_change"]
-        share = r["share_of_customers"]
-        cells.append(
-            "<tr>"
-            f"<td>{html.escape(r['segment_name'])}</td>"
-            f"<td>{html.escape(r['owner'] or '')}</td>"
-            f"<td>{r['priority']}</td>"
-            f"<td>{r['customers_count']:,}</td>"
-            f"<td>{'n/a' if share is None else f'{share:.1%}'}</td>"
-            f"<td>{'first build' if change is None else f'{change:+,}'}</td>"
-            f"<td>{'yes' if r['is_share_within_expected'] else 'no'}</td>"
-            + (
-                "<td>yes</td>"
-                if r["is_activated"]
-                else '<td class="blocked">no: '
-                f"{html.escape(r['activation_blocked_reason'] or '')}</td>"
-            )
-            + "</tr>"
-        )
-    head = (
-        "<tr><th>segment</th><th>owner</th><th>priority</th><th>customers</th>"
-        "<th>share</th><th>change</th><th>share as expected</th>"
-        "<th>activated</th></tr>"
-    )
-    return (
-        '<section id="library"><h2>The segment library</h2>'
-        '<p class="caption">Every segment in priority order, with its owner, size '
-        "now, change since the previous build, whether its share is within the "
-        "range its spec expects, and whether it is activated: a segment that failed "
-        "QA gets no audience and no change-feed entry, and says why."
-        f"</p><table>{head}{''.join(cells)}</table></section>"
-    )
-
-
-def _section(chart: Chart) -> str:
-    body = (
-        chart.figure.to_html(
-            full_html=False,
-            include_plotlyjs=False,
-            div_id=f"chart-{chart.key}",
-            config={"displayModeBar": False, "responsive": True},
-        )
-        if chart.rendered
-        else f'<p class="note">{html.escape(chart.note or "No data.")}</p>'
-    )
-    return (
-        f'<section id="{chart.key}" class="chart" data-rendered='
-        f'"{str(chart.rendered).lower()}"><h2>{html.escape(chart.title)}</h2>'
-        f'<p class="caption">{html.escape(chart.caption)}</p>{body}</section>'
-    )
-
-
-def render_html(report: Report, library_table: str) -> str:
-    """The whole page: plotly's JavaScript inlined once, then every section."""
-    from plotly.offline import get_plotlyjs
-
-    as_of = report.as_of_date or "n/a"
-    nav = "".join(
-        f'<a href="#{c.key}">{html.escape(c.title)}</a>' for c in report.charts
-    )
-    sections = "".join(_section(chart) for chart in report.charts)
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>segmart segment report, as of {html.escape(as_of)}</title>"
-        f"<style>{_CSS}</style>"
-        f'<script type="text/javascript">{get_plotlyjs()}</script></head><body>'
-        f"<header><h1>Segment report</h1><p>As of {html.escape(as_of)} · "
-        f"{report.customers:,} customers · {report.segments} segments</p>"
-        f"<nav>{nav}</nav></header><main>{library_table}{sections}</main>"
-        "<footer>Built by <code>segmart report</code> from the marts of the segment "
-        "library. Aggregates only: no personal data.</footer></body></html>\n"
-    )
-
-
-def build_report(
-    db_path: Path | str,
-    out_path: Path | str,
-    progress: Callable[[str], None] | None = None,
-) -> Report:
-    """Read the marts of `db_path` and write the report to `out_path`.
-
-    `progress`, when given, is called with each chart's key as it is built.
-    """
-    db_path, out_path = Path(db_path), Path(out_path)
-    with _open(db_path) as reader:
-        head = reader.rows(
-            "select cast(max(as_of_date) as varchar) as as_of_date, count(*) as "
-            "segments, max(customers_total) as customers from main.segment_library"
-        )[0]
-        if reader.has("profile"):
-            head["customers"] = reader.rows(
-                "select count(*) as n from main.customer_profile"
-            )[0]["n"]
-        report = Report(
-            out_path,
-            head["as_of_date"],
-            int(head["customers"] or 0),
-            int(head["segments"]),
-        )
-        for make in CHARTS:
-            report.charts.append(make(reader))
-            if progress is not None:
-                progress(report.charts[-1].key)
-        library_table = _library_table(reader)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_path.with_name(out_path.name + ".tmp")
-    tmp.write_text(render_html(report, library_table), encoding="utf-8")
-    tmp.replace(out_path)
-    return report
