@@ -190,9 +190,18 @@ def run(
 
 
 def _register_plugins() -> None:
-    from segmart import adapters, commands, load, notify, outputs, publish, spark
+    from segmart import (
+        adapters,
+        commands,
+        load,
+        notify,
+        outputs,
+        pg_build,
+        publish,
+        spark,
+    )
 
-    for module in (adapters, outputs, notify, commands, load, publish, spark):
+    for module in (adapters, outputs, notify, commands, load, pg_build, publish, spark):
         module.register(main)
 
 

@@ -22,13 +22,21 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from segmart.dbt import run_dbt
+from segmart.engines import LoadError, PgSettings, land_in_duckdb
+
+__all__ = [
+    "LoadError",
+    "PgSettings",
+    "copy_to_postgres",
+    "land_in_duckdb",
+    "load",
+    "register",
+]
 
 # DuckDB column types of the landed tables -> PostgreSQL.
 _PG_TYPES = {
@@ -42,70 +50,6 @@ _PG_TYPES = {
 }
 # How information_schema.columns.data_type spells those that differ.
 _PG_INFORMATION_SCHEMA_TYPES = {"TIMESTAMP": "timestamp without time zone"}
-
-
-class LoadError(RuntimeError):
-    """The raw files could not be landed (the message says why)."""
-
-
-@dataclass(frozen=True)
-class PgSettings:
-    """Connection settings of the `postgres` output in profiles.yml."""
-
-    host: str = "127.0.0.1"
-    port: int = 5433
-    user: str = "segmart"
-    password: str = "segmart"
-    dbname: str = "segmart"
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> PgSettings:
-        """Read SEGMART_PG_HOST, _PORT, _USER, _PASSWORD and _DB (profiles.yml)."""
-        env = os.environ if env is None else env
-        return cls(
-            host=env.get("SEGMART_PG_HOST", cls.host),
-            port=int(env.get("SEGMART_PG_PORT", cls.port)),
-            user=env.get("SEGMART_PG_USER", cls.user),
-            password=env.get("SEGMART_PG_PASSWORD", cls.password),
-            dbname=env.get("SEGMART_PG_DB", cls.dbname),
-        )
-
-    def connect(self) -> Any:
-        """A psycopg2 connection (psycopg2 comes with the `postgres` extra)."""
-        try:
-            import psycopg2
-        except ImportError as error:  # pragma: no cover - depends on the extra
-            raise LoadError(
-                "psycopg2 is missing: pip install -e '.[postgres]'"
-            ) from error
-        return psycopg2.connect(
-            host=self.host,
-            port=self.port,
-            user=self.user,
-            password=self.password,
-            dbname=self.dbname,
-        )
-
-
-def land_in_duckdb(
-    raw_dir: Path,
-    db_path: Path,
-    *,
-    dbt_vars: Mapping[str, object] | None = None,
-    target_path: Path | None = None,
-) -> None:
-    """Run the DuckDB landing macro on `raw_dir` into the DuckDB file `db_path`."""
-    result = run_dbt(
-        ["run-operation", "land_raw_files"],
-        db_path=db_path,
-        raw_dir=raw_dir,
-        dbt_vars=dict(dbt_vars or {}),
-        target_path=target_path or db_path.parent / "target",
-        extra_env={"SEGMART_TARGET": "duckdb"},
-    )
-    if not result.success:
-        lines = [line for line in result.output.splitlines() if line.strip()]
-        raise LoadError("landing the raw files failed:\n" + "\n".join(lines[-15:]))
 
 
 def copy_to_postgres(
@@ -274,7 +218,3 @@ def register(cli_group: Any) -> None:
         click.echo(f"loaded {raw_dir} into {schema} on {where}")
         for table, rows in counts.items():
             click.echo(f"{schema}.{table:<18} {rows:>12,} rows")
-
-    from segmart import pg_build
-
-    pg_build.register(cli_group)

@@ -31,7 +31,7 @@ import pyarrow as pa
 
 from segmart.contract import PROJECT_DIR
 from segmart.dbt import DbtRun, run_dbt
-from segmart.load import PgSettings
+from segmart.engines import PgSettings
 
 PYTHON_MODELS = ("int_customers_predicted", "int_text_signals")
 

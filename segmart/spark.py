@@ -5,7 +5,7 @@ What dbt-spark does not do by itself, in two parts:
 1. **Raw tables.** Spark reads no files of the machine that runs dbt, so
    :func:`load` (``segmart load --target spark``) lands the exports exactly as the
    DuckDB build does (the ``land_raw_files`` macro, run by
-   :func:`segmart.load.land_in_duckdb`), writes each landed table as Parquet under
+   :func:`segmart.engines.land_in_duckdb`), writes each landed table as Parquet under
    ``<spark dir>/raw/<table>/`` and registers ``raw.<table>`` over it
    (``dbt run-operation spark_register_raw``). The build then checks that the
    tables exist (``default__land_raw_files``).
@@ -100,7 +100,7 @@ def load(
 
     The Parquet files go to `location` (default ``<spark dir>/raw``).
     """
-    from segmart.load import LoadError, land_in_duckdb
+    from segmart.engines import LoadError, land_in_duckdb
 
     env = {**os.environ, **dict(extra_env or {})}
     location = (location or spark_dir(env) / "raw").resolve()
