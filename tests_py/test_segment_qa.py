@@ -195,3 +195,27 @@ def test_segments_summary_and_report_show_the_blocked_segments(gated, capsys):
         table = _library_table(reader)
     assert table.count('<td class="blocked">no: ') == 3
     assert "no: is empty (allow_empty is false)" in table
+
+
+def test_history_keeps_one_primary_row_per_customer(gated):
+    """A buyer who matches only segments that failed QA has the fallback as primary
+    segment, in customer_segment and in the history alike."""
+    q = gated.build.query
+    latest = "(select max(as_of_date) from main.segment_membership_history)"
+    primary_rows = q(
+        "select customer_key, count(*) from main.segment_membership_history "
+        f"where is_primary and as_of_date = {latest} group by 1"
+    )
+    customers = gated.build.scalar("select count(*) from main.customer_profile")
+    assert len(primary_rows) == customers
+    assert all(n == 1 for _, n in primary_rows)
+    only_blocked = gated.build.scalar(
+        "select count(*) from main.segment_membership_history "
+        f"where as_of_date = {latest} and segment_name = 'unsegmented' "
+        "and match_reason = 'matched only segments that failed QA'"
+    )
+    expected = gated.build.scalar(
+        "select count(*) from main.customer_segment "
+        "where primary_segment = 'unsegmented' and matched_segments_count > 0"
+    )
+    assert only_blocked == expected > 0

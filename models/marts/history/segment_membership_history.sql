@@ -21,14 +21,19 @@ customer_segment as (
     select * from {{ ref('customer_segment') }}
 ),
 
+-- customers with no primary membership (no match, or only segments that failed
+-- QA) have the fallback as primary segment: customer_segment decides it
 unsegmented as (
     select
         customer_key,
         primary_segment as segment_name,
         true as is_primary,
-        'matched no segment' as match_reason
+        case
+            when matched_segments_count = 0 then 'matched no segment'
+            else 'matched only segments that failed QA'
+        end as match_reason
     from customer_segment
-    where matched_segments_count = 0
+    where primary_segment_priority is null
 ),
 
 final as (

@@ -36,11 +36,20 @@ build as (
     from customer_profile
 ),
 
+-- the sizes of this build are counted once, in segment_history
 sizes as (
     select
+        size_history.segment_name,
+        size_history.customers_count,
+        size_history.primary_count
+    from size_history
+    inner join build
+        on size_history.as_of_date = build.as_of_date
+),
+
+margins as (
+    select
         membership.segment_name,
-        count(*) as customers_count,
-        sum(case when membership.is_primary then 1 else 0 end) as primary_count,
         avg(customer_profile.contribution_margin) as average_contribution_margin,
         avg(
             case
@@ -104,14 +113,16 @@ measured as (
         / nullif(build.customers_total, 0) as share_of_customers,
         previous.customers_count as previous_customers_count,
         previous.as_of_date as previous_as_of_date,
-        sizes.average_contribution_margin,
-        sizes.negative_margin_share,
+        margins.average_contribution_margin,
+        margins.negative_margin_share,
         activation.is_activated,
         activation.activation_blocked_reason
     from specs
     cross join build
     left join sizes
         on specs.segment_name = sizes.segment_name
+    left join margins
+        on specs.segment_name = margins.segment_name
     left join excluded
         on specs.segment_name = excluded.segment_name
     left join previous
