@@ -15,9 +15,12 @@ from typing import Any
 from segmart.outputs.formats import (
     AUDIENCE_FIELDS,
     FORMATS,
+    FORMULA_TRIGGERS,
     HASHED_FORMATS,
     AudienceFile,
     build_audience,
+    is_e164,
+    neutralise,
     write_audience,
 )
 from segmart.outputs.normalise import (
@@ -33,14 +36,17 @@ from segmart.outputs.normalise import (
 __all__ = [
     "AUDIENCE_FIELDS",
     "FORMATS",
+    "FORMULA_TRIGGERS",
     "HASHED_FORMATS",
     "AudienceFile",
     "build_audience",
     "country_code",
     "e164",
     "google_email",
+    "is_e164",
     "meta_name",
     "meta_phone",
+    "neutralise",
     "normalise_email",
     "read_audience_csv",
     "read_audience_table",
@@ -137,4 +143,9 @@ def register(cli_group: Any) -> None:
             click.echo(
                 f"  {built.phones_dropped} phone(s) left out: no country code "
                 "(set --default-country)"
+            )
+        if built.emails_dropped:
+            click.echo(
+                f"  {built.emails_dropped} email(s) left out: they start with a "
+                "spreadsheet formula character"
             )

@@ -9,12 +9,26 @@ ESP and CRM files carry contact details in clear (they are imports into the
 shop's own tools). The customer-match files (Meta, Google Ads) carry only SHA-256
 hashes of normalised identifiers, and country (Google: in clear, as its template
 asks; Meta: hashed).
+
+Spreadsheet formula injection (OWASP "CSV injection"): these files get opened in
+Excel, Sheets or Numbers, where a cell that starts with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return is read as a formula. Each column is treated by
+what it holds (:func:`_safe_cells`):
+
+- phone columns hold E.164 (``+`` and 8 to 15 digits) or nothing: validated, not
+  prefixed, so ``+14155550123`` stays usable by the ESP;
+- email columns: an address that starts with one of those characters is left
+  out (the row is skipped, or written without its email), never altered;
+- every other column (names, segment, offer hint, country, the hashed
+  identifiers) is free text: a cell that starts with one of those characters
+  gets a single quote ``'`` in front (:func:`neutralise`). Hex hashes never do.
 """
 
 from __future__ import annotations
 
 import csv
 import os
+import re
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -33,6 +47,22 @@ from segmart.outputs.normalise import (
 )
 
 AudienceRow = Mapping[str, object]
+
+#: First characters that make a spreadsheet read a cell as a formula (OWASP).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_E164 = re.compile(r"\+[1-9][0-9]{7,14}")
+
+
+def neutralise(text: str) -> str:
+    """A free-text cell a spreadsheet will not run: "'" in front of one that
+    starts with a formula trigger (=, +, -, @, tab, carriage return)."""
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
+def is_e164(text: str) -> bool:
+    """Whether `text` is an E.164 phone number: "+", then 8 to 15 digits."""
+    return _E164.fullmatch(text) is not None
+
 
 #: The fields an audience row may carry (others are ignored).
 AUDIENCE_FIELDS = (
@@ -55,6 +85,7 @@ class AudienceFile:
     rows: list[tuple[str, ...]] = field(default_factory=list)
     skipped: Counter[str] = field(default_factory=Counter)
     phones_dropped: int = 0
+    emails_dropped: int = 0  # starting with a formula character (clear formats)
 
     @property
     def rows_in(self) -> int:
@@ -74,6 +105,7 @@ class _Contact:
     email: str
     phone: str
     phone_given: bool
+    clear_email: str  # the email, or '' when it starts with a formula trigger
     first_name: str
     last_name: str
     country: str
@@ -84,10 +116,12 @@ class _Contact:
 def _contact(row: AudienceRow, default_country: str | None) -> _Contact:
     country = country_code(_text(row, "country")) or country_code(default_country)
     raw_phone = _text(row, "phone")
+    email = normalise_email(_text(row, "email"))
     return _Contact(
-        email=normalise_email(_text(row, "email")),
+        email=email,
         phone=e164(raw_phone, country),
         phone_given=bool(raw_phone),
+        clear_email="" if email.startswith(FORMULA_TRIGGERS) else email,
         first_name=_text(row, "first_name"),
         last_name=_text(row, "last_name"),
         country=country,
@@ -96,24 +130,53 @@ def _contact(row: AudienceRow, default_country: str | None) -> _Contact:
     )
 
 
+def _no_email(c: _Contact) -> str:
+    """Why a clear-text file has no email for this row."""
+    return "email_starts_with_formula_character" if c.email else "no_email"
+
+
+def _safe_cells(
+    values: tuple[str, ...], phone_columns: frozenset[int]
+) -> tuple[tuple[str, ...], bool]:
+    """The row with every cell safe to open in a spreadsheet, and whether a
+    phone was blanked: phone columns hold E.164 or nothing (kept as they are),
+    every other cell is neutralised (see the module doc)."""
+    cells = []
+    blanked = False
+    for index, value in enumerate(values):
+        if index in phone_columns:
+            if value and not is_e164(value):
+                value, blanked = "", True
+            cells.append(value)
+        else:
+            cells.append(neutralise(value))
+    return tuple(cells), blanked
+
+
 def _build(
     name: str,
     header: tuple[str, ...],
     rows: Iterable[AudienceRow],
     default_country: str | None,
     make: Callable[[_Contact], tuple[str, ...] | str],
+    phone_columns: tuple[str, ...] = (),
 ) -> AudienceFile:
-    """Apply `make` to each normalised row; a str result is a skip reason."""
+    """Apply `make` to each normalised row; a str result is a skip reason.
+    `phone_columns` names the header's clear-text phone columns."""
     out = AudienceFile(format=name, header=header)
+    phones = frozenset(header.index(column) for column in phone_columns)
     for row in rows:
         contact = _contact(row, default_country)
         result = make(contact)
         if isinstance(result, str):
             out.skipped[result] += 1
             continue
-        if contact.phone_given and not contact.phone:
+        cells, blanked = _safe_cells(result, phones)
+        if (contact.phone_given and not contact.phone) or blanked:
             out.phones_dropped += 1
-        out.rows.append(result)
+        if name not in HASHED_FORMATS and contact.email and not contact.clear_email:
+            out.emails_dropped += 1
+        out.rows.append(cells)
     return out
 
 
@@ -131,10 +194,10 @@ def klaviyo(rows: Iterable[AudienceRow], default_country: str | None = None):
     )
 
     def make(c: _Contact):
-        if not c.email and not c.phone:
-            return "no_email_or_phone"
+        if not c.clear_email and not c.phone:
+            return "no_email_or_phone" if not c.email else _no_email(c)
         return (
-            c.email,
+            c.clear_email,
             c.phone,
             c.first_name,
             c.last_name,
@@ -143,7 +206,7 @@ def klaviyo(rows: Iterable[AudienceRow], default_country: str | None = None):
             c.offer,
         )
 
-    return _build("klaviyo", header, rows, default_country, make)
+    return _build("klaviyo", header, rows, default_country, make, ("Phone Number",))
 
 
 def mailchimp(rows: Iterable[AudienceRow], default_country: str | None = None):
@@ -160,10 +223,10 @@ def mailchimp(rows: Iterable[AudienceRow], default_country: str | None = None):
     )
 
     def make(c: _Contact):
-        if not c.email:
-            return "no_email"
+        if not c.clear_email:
+            return _no_email(c)
         return (
-            c.email,
+            c.clear_email,
             c.first_name,
             c.last_name,
             c.phone,
@@ -172,7 +235,7 @@ def mailchimp(rows: Iterable[AudienceRow], default_country: str | None = None):
             c.offer,
         )
 
-    return _build("mailchimp", header, rows, default_country, make)
+    return _build("mailchimp", header, rows, default_country, make, ("Phone Number",))
 
 
 def hubspot(
@@ -194,10 +257,10 @@ def hubspot(
     )
 
     def make(c: _Contact):
-        if not c.email:
-            return "no_email"
+        if not c.clear_email:
+            return _no_email(c)
         return (
-            c.email,
+            c.clear_email,
             c.first_name,
             c.last_name,
             c.phone,
@@ -206,7 +269,7 @@ def hubspot(
             c.offer,
         )
 
-    return _build("hubspot", header, rows, default_country, make)
+    return _build("hubspot", header, rows, default_country, make, ("Phone Number",))
 
 
 def activecampaign(rows: Iterable[AudienceRow], default_country: str | None = None):
@@ -215,11 +278,11 @@ def activecampaign(rows: Iterable[AudienceRow], default_country: str | None = No
     header = ("Email", "First Name", "Last Name", "Phone", "Tags", "Offer Hint")
 
     def make(c: _Contact):
-        if not c.email:
-            return "no_email"
-        return (c.email, c.first_name, c.last_name, c.phone, c.segment, c.offer)
+        if not c.clear_email:
+            return _no_email(c)
+        return (c.clear_email, c.first_name, c.last_name, c.phone, c.segment, c.offer)
 
-    return _build("activecampaign", header, rows, default_country, make)
+    return _build("activecampaign", header, rows, default_country, make, ("Phone",))
 
 
 def meta(rows: Iterable[AudienceRow], default_country: str | None = None):
@@ -302,7 +365,7 @@ def write_audience(
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(built.header)
+            writer.writerow([neutralise(name) for name in built.header])
             writer.writerows(built.rows)
         os.replace(tmp, path)
     except BaseException:

