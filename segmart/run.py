@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import time
 from collections import defaultdict
 from datetime import date, timedelta
@@ -16,6 +18,10 @@ CONTRACT_SUFFIXES = (".csv", ".csv.gz", ".parquet")
 # One import format per channel for the files written after each build:
 # a Klaviyo list import for email and SMS, a hashed Meta customer list for ads.
 CHANNEL_FORMATS = {"email": "klaviyo", "sms": "klaviyo", "paid_social": "meta"}
+# Segment and channel names in audience file names `<segment>__<channel>.csv`,
+# and the hidden folder export_audiences writes them into first.
+AUDIENCE_NAME = re.compile(r"[A-Za-z0-9_]+")
+STAGING_PREFIX = ".audiences-"
 # What a past as_of build runs: the incremental history marts (segment_history with
 # segment_membership_history, customer_segment_changes, segment_holdouts) and their
 # upstream models and seeds, no tests. Marts read only at the latest date (the
@@ -58,19 +64,60 @@ def prepare_raw(raw_dir: Path, customers: int, seed: int) -> str:
 
 
 def export_audiences(db_path: Path, out_dir: Path) -> list[Path]:
-    """Write one import file per segment and channel (activation.audience_members)."""
+    """Write one import file per segment and channel (activation.audience_members)
+    and make them the folder's whole set of audience files.
+
+    Audience files are the ones named ``<segment>__<channel>.csv`` for a channel
+    of CHANNEL_FORMATS or of this build (AUDIENCE_FILE). One of them that this
+    build does not write (a segment or channel that became empty) is removed: it
+    may hold people who unsubscribed or were erased since. Every other file in
+    `out_dir` is left alone. The files are first written into a hidden folder
+    inside `out_dir`; only when all are complete are they moved into place (each
+    rename atomic) and the stale ones removed. A failure before that leaves the
+    folder as it was.
+    """
+    import shutil
+    import tempfile
+
     from segmart.outputs import read_audience_table, write_audience
 
     rows = read_audience_table(db_path, "activation.audience_members")
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for row in rows:
-        groups[(row["segment_name"], row["channel"])].append(row)
-    written = []
-    for (segment, channel), members in sorted(groups.items()):
-        path = out_dir / f"{segment}__{channel}.csv"
-        write_audience(members, CHANNEL_FORMATS.get(channel, "klaviyo"), path)
-        written.append(path)
-    return written
+        groups[(str(row["segment_name"]), str(row["channel"]))].append(row)
+    for segment, channel in groups:
+        if not (AUDIENCE_NAME.fullmatch(segment) and AUDIENCE_NAME.fullmatch(channel)):
+            raise ValueError(
+                f"audience {segment!r} / {channel!r}: names must be letters, digits "
+                "and _ (nothing written)"
+            )
+    channels = set(CHANNEL_FORMATS) | {channel for _, channel in groups}
+    pattern = re.compile(
+        rf"{AUDIENCE_NAME.pattern}__(?:{'|'.join(map(re.escape, sorted(channels)))})"
+        r"\.csv"
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for leftover in out_dir.glob(f"{STAGING_PREFIX}*"):  # a run that crashed
+        if leftover.is_dir() and not leftover.is_symlink():
+            shutil.rmtree(leftover, ignore_errors=True)
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out_dir))
+    try:
+        names = []
+        for (segment, channel), members in sorted(groups.items()):
+            name = f"{segment}__{channel}.csv"
+            fmt = CHANNEL_FORMATS.get(channel, "klaviyo")
+            write_audience(members, fmt, staging / name)
+            names.append(name)
+        for name in names:
+            os.replace(staging / name, out_dir / name)
+        keep = set(names)
+        for path in out_dir.iterdir():
+            if path.name not in keep and pattern.fullmatch(path.name):
+                if path.is_file() or path.is_symlink():
+                    path.unlink()
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return [out_dir / name for name in names]
 
 
 def write_change_feed(db_path: Path, out_dir: Path) -> Path | None:

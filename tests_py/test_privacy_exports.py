@@ -134,3 +134,127 @@ def test_audience_export_command_writes_no_formula(tmp_path):
     assert all(
         not starts_with_trigger(v) for k, v in row.items() if k != "Phone Number"
     )
+
+
+# --- 2. no stale audience files -----------------------------------------------------
+
+
+def audience_db(path: Path, members: list[tuple[str, str, str]]) -> Path:
+    """A database with activation.audience_members (segment, channel, email)."""
+    import duckdb
+
+    path.unlink(missing_ok=True)
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema activation")
+        con.execute(
+            "create table activation.audience_members (segment_name varchar,"
+            " channel varchar, email varchar, phone varchar, first_name varchar,"
+            " country varchar, offer_hint varchar)"
+        )
+        for segment, channel, email in members:
+            con.execute(
+                "insert into activation.audience_members values"
+                " (?, ?, ?, '+15551234567', 'Ann', 'US', '')",
+                [segment, channel, email],
+            )
+    return path
+
+
+def folder(out: Path) -> dict[str, str]:
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted(out.iterdir())}
+
+
+OTHER_FILES = {
+    "notes.csv": "mine\n",
+    "champions__email.csv.bak": "a backup\n",
+    "my__notes.csv": "not a channel\n",
+    "README.txt": "hello\n",
+}
+
+
+def test_a_segment_that_became_empty_loses_its_file(tmp_path):
+    from segmart.run import export_audiences
+
+    out = tmp_path / "audiences"
+    out.mkdir()
+    for name, text in OTHER_FILES.items():
+        (out / name).write_text(text)
+    first = audience_db(
+        tmp_path / "first.duckdb",
+        [
+            ("champions", "email", "ann@example.com"),
+            ("champions", "sms", "ann@example.com"),
+            ("win_back", "email", "bob@example.com"),
+            ("win_back", "paid_social", "bob@example.com"),
+        ],
+    )
+    written = export_audiences(first, out)
+    assert sorted(p.name for p in written) == [
+        "champions__email.csv",
+        "champions__sms.csv",
+        "win_back__email.csv",
+        "win_back__paid_social.csv",
+    ]
+    # bob unsubscribed: win_back is empty on every channel, champions has no sms
+    second = audience_db(
+        tmp_path / "second.duckdb", [("champions", "email", "ann@example.com")]
+    )
+    written = export_audiences(second, out)
+    assert [p.name for p in written] == ["champions__email.csv"]
+    after = folder(out)
+    assert sorted(after) == sorted(["champions__email.csv", *OTHER_FILES])
+    assert "bob@example.com" not in "".join(after.values())
+    for name, text in OTHER_FILES.items():
+        assert after[name] == text  # never touched
+
+    # a build with no audience at all leaves no audience file
+    empty = audience_db(tmp_path / "empty.duckdb", [])
+    assert export_audiences(empty, out) == []
+    assert folder(out) == OTHER_FILES
+
+
+def test_a_failed_export_leaves_the_folder_as_it_was(tmp_path, monkeypatch):
+    import segmart.outputs
+    from segmart.run import export_audiences
+
+    out = tmp_path / "audiences"
+    old = audience_db(
+        tmp_path / "old.duckdb",
+        [
+            ("champions", "email", "old@example.com"),
+            ("win_back", "email", "old@example.com"),
+        ],
+    )
+    export_audiences(old, out)
+    before = folder(out)
+    new = audience_db(
+        tmp_path / "new.duckdb",
+        [
+            ("champions", "email", "new@example.com"),
+            ("loyal", "email", "new@example.com"),
+        ],
+    )
+    real = segmart.outputs.write_audience
+    calls = []
+
+    def failing(rows, fmt, path, default_country=None):
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError("disk full")
+        return real(rows, fmt, path, default_country)
+
+    monkeypatch.setattr(segmart.outputs, "write_audience", failing)
+    with pytest.raises(OSError, match="disk full"):
+        export_audiences(new, out)
+    assert folder(out) == before  # no new file, none replaced, none removed
+    assert not any(p.name.startswith(".") for p in out.iterdir())
+
+
+def test_audience_names_cannot_leave_the_folder(tmp_path):
+    from segmart.run import export_audiences
+
+    out = tmp_path / "deep" / "audiences"
+    db = audience_db(tmp_path / "bad.duckdb", [("../../x", "email", "a@example.com")])
+    with pytest.raises(ValueError, match="names must be"):
+        export_audiences(db, out)
+    assert not (tmp_path / "x__email.csv").exists()
