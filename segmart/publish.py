@@ -3,8 +3,12 @@
 dbt builds into the *working* database (``segmart.duckdb``, or SEGMART_DB_PATH):
 raw text, staging, intermediate tables and the history that incremental models
 keep between builds. BI tools never open it. After a successful build,
-:func:`publish` copies the marts (schema ``main`` by default; never ``activation``,
-which holds emails and phones) into two published forms under ``data/published/``:
+:func:`publish` copies the marts (schema ``main`` by default) into two published
+forms under ``data/published/``. Personal data is never published: the schemas
+that hold it (PERSONAL_SCHEMAS: ``activation``, ``raw``, ``staging``,
+``intermediate``) are refused, and so is any schema with a table or view that has
+a personal column, one named like PERSONAL_COLUMNS (email, phone, ...) or tagged
+``pii`` in dbt's manifest.json (:func:`personal_columns`). Nothing is written then.
 
 ``segmart.duckdb``
     A self-contained DuckDB file with the marts as tables, their column comments
@@ -55,7 +59,14 @@ import duckdb
 DEFAULT_PUBLISHED_DIR = Path("data/published")
 PUBLISHED_DB = "segmart.duckdb"
 DEFAULT_SCHEMAS = ("main",)
-NEVER_PUBLISHED = ("activation", "raw")  # personal data, raw text
+# Schemas that hold personal data or raw text: never published.
+PERSONAL_SCHEMAS = ("activation", "raw", "staging", "intermediate")
+NEVER_PUBLISHED = PERSONAL_SCHEMAS
+# Column names that hold personal data wherever they occur (as in
+# scripts/check_conventions.py and the PostgreSQL BI grants).
+PERSONAL_COLUMNS = frozenset(
+    {"email", "phone", "first_name", "last_name", "full_name", "postal_code"}
+)
 LATEST_LINK = "latest"
 LATEST_FILE = "LATEST"
 MANIFEST = "_manifest.json"
@@ -115,22 +126,40 @@ def publish(
     to_parquet: bool = True,
     keep: int = 3,
     build_id: str | None = None,
+    manifest: Path | None = None,
 ) -> Publication:
-    """Publish the tables and views of `schemas` in `work_db` (see the module doc)."""
+    """Publish the tables and views of `schemas` in `work_db` (see the module doc).
+
+    `manifest` is dbt's manifest.json, read for columns tagged pii; by default the
+    project's ``target/manifest.json`` when there is one.
+    """
     work_db = Path(work_db)
     published_dir = Path(published_dir)
     if not work_db.exists():
         raise PublishError(f"no database at {work_db}: build first")
-    blocked = sorted(set(schemas) & set(NEVER_PUBLISHED))
+    blocked = sorted({s for s in schemas if s.lower() in PERSONAL_SCHEMAS})
     if blocked:
-        raise PublishError(f"schema(s) {blocked} hold personal or raw data: not for BI")
+        raise PublishError(
+            f"schema(s) {', '.join(blocked)} hold personal or raw data: not"
+            f" published (only the BI marts are; never {', '.join(PERSONAL_SCHEMAS)})"
+        )
+    tagged = _pii_tagged(manifest)
+    with _source(work_db) as con:
+        _refuse_personal_data(con, _tables(con, schemas), tagged)
     if keep < 1:
         raise PublishError("keep must be at least 1")
     build_id = build_id or new_build_id()
     published_dir.mkdir(parents=True, exist_ok=True)
     with _publish_lock(published_dir):
         return _publish(
-            work_db, published_dir, schemas, to_duckdb, to_parquet, keep, build_id
+            work_db,
+            published_dir,
+            schemas,
+            to_duckdb,
+            to_parquet,
+            keep,
+            build_id,
+            manifest,
         )
 
 
@@ -158,6 +187,7 @@ def _publish(
     to_parquet: bool,
     keep: int,
     build_id: str,
+    manifest: Path | None = None,
 ) -> Publication:
     _remove_leftovers(published_dir)
     tmp_db = published_dir / f".{PUBLISHED_DB}.{build_id}.tmp"
@@ -173,6 +203,7 @@ def _publish(
                 raise PublishError(
                     f"no tables in schema(s) {list(schemas)} of {work_db}"
                 )
+            _refuse_personal_data(con, tables, _pii_tagged(manifest))
             publication.as_of_date, built_at = _build_context(con)
             publication.tables = {
                 f"{schema}.{name}": con.execute(
@@ -248,6 +279,92 @@ def _tables(
         [list(schemas)],
     ).fetchall()
     return [(schema, name) for schema, name in rows]
+
+
+def _is_pii(entry: dict[str, Any]) -> bool:
+    """A manifest node or column tagged personal: meta pii (or config.meta), or
+    the tag "pii"."""
+    config = entry.get("config") or {}
+    meta = {**(config.get("meta") or {}), **(entry.get("meta") or {})}
+    tags = [*(entry.get("tags") or []), *(config.get("tags") or [])]
+    return meta.get("pii") is True or "pii" in tags
+
+
+def _pii_tagged(manifest: Path | None) -> dict[tuple[str, str], set[str]]:
+    """(schema, relation) -> the columns tagged pii in dbt's manifest.json ("*":
+    the whole relation is). `manifest` None: the project's, when there is one."""
+    if manifest is None:
+        from segmart.contract import PROJECT_DIR
+
+        manifest = PROJECT_DIR / "target" / "manifest.json"
+        if not manifest.exists():
+            return {}
+    try:
+        data = json.loads(Path(manifest).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise PublishError(
+            f"cannot read dbt's manifest {manifest} for pii tags: {error}"
+        ) from error
+    tagged: dict[tuple[str, str], set[str]] = {}
+    nodes = [*(data.get("nodes") or {}).values(), *(data.get("sources") or {}).values()]
+    for node in nodes:
+        if not isinstance(node, dict) or not node.get("schema"):
+            continue
+        name = node.get("alias") or node.get("identifier") or node.get("name")
+        columns = {
+            str(column.get("name") or key).lower()
+            for key, column in (node.get("columns") or {}).items()
+            if isinstance(column, dict) and _is_pii(column)
+        }
+        if _is_pii(node):
+            columns.add("*")
+        if columns and name:
+            key = (str(node["schema"]).lower(), str(name).lower())
+            tagged.setdefault(key, set()).update(columns)
+    return tagged
+
+
+def personal_columns(
+    con: duckdb.DuckDBPyConnection,
+    tables: list[tuple[str, str]],
+    tagged: dict[tuple[str, str], set[str]] | None = None,
+) -> dict[str, list[str]]:
+    """ "schema.table" -> its personal columns, for those of `tables` that have
+    any: named like PERSONAL_COLUMNS, or tagged pii in `tagged` (_pii_tagged)."""
+    tagged = tagged or {}
+    wanted = {(s.lower(), n.lower()): (s, n) for s, n in tables}
+    found: dict[str, list[str]] = {}
+    for schema, name, column in con.execute(
+        "select table_schema, table_name, column_name from information_schema.columns"
+        " where table_catalog = current_database() order by 1, 2, ordinal_position"
+    ).fetchall():
+        key = (schema.lower(), name.lower())
+        if key not in wanted:
+            continue
+        marked = tagged.get(key, set())
+        if (
+            column.lower() in PERSONAL_COLUMNS
+            or column.lower() in marked
+            or ("*" in marked)
+        ):
+            found.setdefault(f"{schema}.{name}", []).append(column)
+    return found
+
+
+def _refuse_personal_data(
+    con: duckdb.DuckDBPyConnection,
+    tables: list[tuple[str, str]],
+    tagged: dict[tuple[str, str], set[str]],
+) -> None:
+    found = personal_columns(con, tables, tagged)
+    if found:
+        listed = "; ".join(
+            f"{table} ({', '.join(columns)})" for table, columns in found.items()
+        )
+        raise PublishError(
+            f"personal data, not published: {listed} (only the BI marts without"
+            " personal columns are)"
+        )
 
 
 def _build_context(con: duckdb.DuckDBPyConnection) -> tuple[str | None, str | None]:
@@ -492,7 +609,8 @@ def register(cli_group: Any) -> None:
         "--target-path",
         type=click.Path(file_okay=False, path_type=Path),
         default=None,
-        help="With --build: dbt's artifacts folder.",
+        help="dbt's artifacts folder: --build writes there, and its manifest.json"
+        " names the columns tagged pii (default: the project's target/).",
     )
     def publish_command(
         db: Path,
@@ -545,6 +663,7 @@ def register(cli_group: Any) -> None:
                 to_duckdb=to_duckdb,
                 to_parquet=to_parquet,
                 keep=keep,
+                manifest=target_path / "manifest.json" if target_path else None,
             )
         except PublishError as error:
             raise click.ClickException(str(error)) from error

@@ -258,3 +258,93 @@ def test_audience_names_cannot_leave_the_folder(tmp_path):
     with pytest.raises(ValueError, match="names must be"):
         export_audiences(db, out)
     assert not (tmp_path / "x__email.csv").exists()
+
+
+# --- 3. publish refuses personal data ------------------------------------------------
+
+
+@pytest.mark.parametrize("schema", ["staging", "intermediate", "activation", "raw"])
+def test_publish_refuses_a_schema_with_personal_data(hand, tmp_path, schema):
+    from click.testing import CliRunner
+
+    from segmart.cli import main as cli
+
+    out = tmp_path / "published"
+    result = CliRunner().invoke(
+        cli,
+        ["publish", "--db", str(hand.db_path), "--to", str(out), "--schema", schema],
+    )
+    assert result.exit_code != 0, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output  # one clear line
+    assert schema in lines[0] and "personal" in lines[0]
+    assert not out.exists() or not any(p.name != ".publish.lock" for p in out.iterdir())
+
+
+def test_publish_of_the_marts_of_a_real_build_holds_no_personal_column(hand, tmp_path):
+    import duckdb
+
+    from segmart import publish as pub
+
+    done = pub.publish(hand.db_path, tmp_path / "published", to_parquet=False)
+    assert done.tables
+    with duckdb.connect(str(done.duckdb_path), read_only=True) as con:
+        columns = {
+            r[0]
+            for r in con.execute(
+                "select lower(column_name) from information_schema.columns"
+            ).fetchall()
+        }
+    assert not columns & pub.PERSONAL_COLUMNS
+
+
+@pytest.mark.parametrize("column", ["email", "Phone", "first_name", "postal_code"])
+def test_publish_refuses_a_mart_with_a_personal_column(tmp_path, column):
+    import duckdb
+
+    from segmart import publish as pub
+    from tests_py.test_publish import make_work_db
+
+    work = tmp_path / "work.duckdb"
+    make_work_db(work, customers=3)
+    with duckdb.connect(str(work)) as con:
+        con.execute(
+            f"create table main.leaky as select 1 as customer_id, 'x' as \"{column}\""
+        )
+    out = tmp_path / "published"
+    with pytest.raises(pub.PublishError, match=rf"main\.leaky \({column}\)"):
+        pub.publish(work, out)
+    assert not out.exists()
+
+
+def test_publish_refuses_a_column_tagged_pii_in_the_manifest(tmp_path):
+    import json
+
+    from segmart import publish as pub
+    from tests_py.test_publish import make_work_db
+
+    work = tmp_path / "work.duckdb"
+    make_work_db(work, customers=3)
+    manifest = tmp_path / "manifest.json"
+    node = {
+        "resource_type": "model",
+        "schema": "main",
+        "name": "customer_profile",
+        "alias": "customer_profile",
+        "columns": {
+            "customer_key": {"name": "customer_key", "meta": {}},
+            "recency_score": {
+                "name": "recency_score",
+                "config": {"meta": {"pii": True}},
+            },
+        },
+    }
+    manifest.write_text(json.dumps({"nodes": {"model.x.customer_profile": node}}))
+    out = tmp_path / "published"
+    with pytest.raises(pub.PublishError, match=r"main\.customer_profile \(recency"):
+        pub.publish(work, out, manifest=manifest)
+    assert not out.exists()
+    # untagged, the same database publishes
+    node["columns"]["recency_score"] = {"name": "recency_score"}
+    manifest.write_text(json.dumps({"nodes": {"model.x.customer_profile": node}}))
+    assert pub.publish(work, out, manifest=manifest).tables
