@@ -348,3 +348,100 @@ def test_publish_refuses_a_column_tagged_pii_in_the_manifest(tmp_path):
     node["columns"]["recency_score"] = {"name": "recency_score"}
     manifest.write_text(json.dumps({"nodes": {"model.x.customer_profile": node}}))
     assert pub.publish(work, out, manifest=manifest).tables
+
+
+# --- 4. a mapping's source stays inside the exports folder ---------------------------
+
+SHEET = "Name,E-mail,Joined\nAl,al@example.com,2026-01-01\n"
+
+
+def exports_with_secret(tmp_path: Path) -> tuple[Path, Path]:
+    """An exports folder, and a CSV outside it that a mapping must not read."""
+    raw = tmp_path / "exports"
+    raw.mkdir()
+    secret = tmp_path / "secret" / "customers_of_another_shop.csv"
+    secret.parent.mkdir()
+    secret.write_text(SHEET)
+    return raw, secret
+
+
+def write_mapping(folder: Path, source: str, name: str = "sheet.mapping.yml") -> Path:
+    path = folder / name
+    path.write_text(
+        f"source: '{source}'\ntarget: customers\ncolumns:\n"
+        "  customer_id: Name\n  email: E-mail\n  created_at: Joined\n"
+    )
+    return path
+
+
+def outside_sources(tmp_path: Path) -> list[tuple[str, Path]]:
+    raw, secret = exports_with_secret(tmp_path)
+    (raw / "linked.csv").symlink_to(secret)
+    return [
+        ("../secret/customers_of_another_shop.csv", secret),
+        (str(secret), secret),  # absolute
+        ("linked.csv", secret),  # a symlink out
+        ("../../../../../../../../etc/passwd", Path("/etc/passwd")),
+    ]
+
+
+@pytest.mark.parametrize("case", range(4))
+def test_a_mapping_source_outside_the_exports_folder_is_refused(tmp_path, case):
+    from segmart.adapters import MappingError, convert, load_mapping
+
+    source, target = outside_sources(tmp_path)[case]
+    raw = tmp_path / "exports"
+    mapping = write_mapping(raw, source)
+    with pytest.raises(MappingError) as caught:
+        load_mapping(mapping, (raw,))
+    message = str(caught.value)
+    assert "sheet.mapping.yml" in message
+    assert "outside the exports folder" in message
+    assert str(target.resolve()) in message
+    with pytest.raises(MappingError, match="outside the exports folder"):
+        convert(raw, tmp_path / "out")
+    assert not (tmp_path / "out" / "customers.csv").exists()
+
+
+def test_convert_command_names_the_mapping_and_the_path(tmp_path):
+    import click
+    from click.testing import CliRunner
+
+    from segmart.adapters import register
+
+    @click.group()
+    def cli() -> None:
+        pass
+
+    register(cli)
+    raw, secret = exports_with_secret(tmp_path)
+    write_mapping(raw, "../secret/customers_of_another_shop.csv")
+    result = CliRunner().invoke(cli, ["convert", str(raw), "--out", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "sheet.mapping.yml" in result.output and str(secret) in result.output
+    # a mapping given with --mapping from elsewhere reads only the exports folder
+    elsewhere = tmp_path / "secret"
+    (raw / "sheet.mapping.yml").unlink()
+    extra = write_mapping(elsewhere, "customers_of_another_shop.csv", "x.mapping.yml")
+    result = CliRunner().invoke(
+        cli, ["convert", str(raw), "--out", str(tmp_path), "--mapping", str(extra)]
+    )
+    assert result.exit_code == 1
+    assert "x.mapping.yml" in result.output and "outside" in result.output
+
+
+def test_a_source_inside_the_exports_folder_still_loads(tmp_path):
+    from segmart.adapters import load_mapping
+
+    raw, _ = exports_with_secret(tmp_path)
+    (raw / "sheets").mkdir()
+    (raw / "sheets" / "real.csv").write_text(SHEET)
+    (raw / "alias.csv").symlink_to(raw / "sheets" / "real.csv")  # a link inside
+    for source in ("sheets/real.csv", "alias.csv", "sheets/../sheets/real.csv"):
+        mapping = load_mapping(write_mapping(raw, source), (raw,))
+        assert mapping.source.resolve() == (raw / "sheets" / "real.csv").resolve()
+    # kept elsewhere (mappings/), its source found in the exports folder
+    elsewhere = tmp_path / "mappings"
+    elsewhere.mkdir()
+    mapping = load_mapping(write_mapping(elsewhere, "alias.csv"), (raw,))
+    assert mapping.source == raw / "alias.csv"

@@ -16,6 +16,10 @@ Mapping files in the input folder are picked up when named ``*.mapping.yml``
 (or ``.yaml``). Everything is validated before anything is written: an unknown
 target, an unknown contract column, a source column the CSV lacks, a column both
 mapped and constant, or an unknown key is an error that names it.
+
+The source must be inside the exports folder: it is resolved (``..``, symlinks)
+and a source outside it (``../../etc/passwd``, an absolute path, a symlink out)
+is refused with an error naming the mapping and the path.
 """
 
 from __future__ import annotations
@@ -100,11 +104,20 @@ def _text(value: object, where: str) -> str:
     raise MappingError(f"{where} must be a single value, not {type(value).__name__}")
 
 
-def load_mapping(path: Path, search_dirs: tuple[Path, ...] = ()) -> Mapping:
+def _inside(path: Path, folder: Path) -> bool:
+    """Whether `path`, resolved (symlinks followed), is inside `folder`."""
+    return path.resolve().is_relative_to(folder.resolve())
+
+
+def load_mapping(
+    path: Path, search_dirs: tuple[Path, ...] = (), exports_dir: Path | None = None
+) -> Mapping:
     """Read and validate a mapping file.
 
-    The source CSV is looked up next to the mapping file, then in `search_dirs`.
-    Raises MappingError naming the first problem found.
+    The source CSV is looked up next to the mapping file, then in `search_dirs`,
+    and must resolve inside `exports_dir` (default: the first of `search_dirs`,
+    else the mapping's folder). Raises MappingError naming the first problem
+    found.
     """
     name = path.name
     try:
@@ -160,8 +173,20 @@ def load_mapping(path: Path, search_dirs: tuple[Path, ...] = ()) -> Mapping:
     }
 
     source_name = str(spec["source"])
+    exports = exports_dir or (search_dirs[0] if search_dirs else path.parent)
     candidates = [path.parent / source_name] + [d / source_name for d in search_dirs]
-    source = next((c for c in candidates if c.is_file()), None)
+    inside = [c for c in candidates if _inside(c, exports)]
+    source = next((c for c in inside if c.is_file()), None)
+    named = exports / source_name  # an absolute source_name stays absolute
+    found_outside = [
+        c for c in candidates if c not in inside and (c.exists() or c.is_symlink())
+    ]
+    if source is None and (not _inside(named, exports) or found_outside):
+        outside = found_outside[0] if found_outside else named
+        raise MappingError(
+            f"mapping {name}: source '{source_name}' ({outside.resolve()}) is "
+            f"outside the exports folder {exports.resolve()}: refused"
+        )
     if source is None:
         raise MappingError(
             f"mapping {name}: source file '{source_name}' not found "
