@@ -19,8 +19,10 @@ with facts as (
 shop as (
     select
         count(*) as buyers_count,
+        -- an average of integers, as a double (Spark keeps 5 decimals of 1.0;
+        -- PostgreSQL returns a numeric)
         cast(
-            avg(case when order_days_count = 1 then 1.0 else 0.0 end)
+            avg(case when order_days_count = 1 then 1 else 0 end)
             as {{ type_double() }}
         ) as one_time_buyer_share,
         {{ median(
