@@ -71,6 +71,8 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import minimize
 from scipy.special import digamma, gammaln
 
+from segmart.bgnbd import _as_float
+
 __all__ = [
     "MIN_CUSTOMERS",
     "FitDidNotConverge",
@@ -108,16 +110,6 @@ class GammaGammaParams:
     p: float
     q: float
     gamma: float
-
-
-def _as_float(name: str, v: ArrayLike) -> FloatArray:
-    arr = np.asarray(v, dtype=np.float64)
-    if arr.ndim > 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
-    arr = np.atleast_1d(arr)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return arr
 
 
 def _validate(
