@@ -19,7 +19,7 @@ with segment_library as (
 ),
 
 candidates as (
-    select * from {{ ref('segment_candidates') }}
+    select * from {{ ref('int_segment_candidates') }}
     where segment_name = '{{ segment }}'
 ),
 

@@ -312,7 +312,7 @@
 {%- endmacro %}
 
 {#- Warning code unknown_<col> when a non-blank value was mapped to 'other'
-    (a raw 'other' is a known value). Counted in stg_shop__data_quality. -#}
+    (a raw 'other' is a known value). Counted in dq_shop__data_quality. -#}
 {% macro enum_problem(raw_column, parsed_column) -%}
     case
         when {{ parsed_column }} = 'other' and lower(trim({{ raw_column }})) <> 'other'

@@ -31,7 +31,7 @@
 
     Each base model also sets `warnings`: all_problems(...) of the codes that do not
     stop a row (missing_email, unknown_<column>, ...), counted for staged rows in
-    stg_shop__data_quality. -#}
+    dq_shop__data_quality. -#}
 
 {% macro first_problem(checks) -%}
     coalesce(

@@ -14,7 +14,13 @@ when there is any:
 3. pii: a column named like personal data (PII_COLUMNS) carries `meta: {pii: true}`,
    and no model in the BI-facing `main` schema (models/marts/ outside
    models/marts/activation/) has a pii-tagged column;
-4. sources: only models under models/staging/ call source().
+4. sources: only models under models/staging/ and models/quality/ (the reports
+   that count the landed lines) call source();
+5. staging parents: a staging model reads at most one model besides its sources
+   and seeds (staging is 1:1 with the exports; reports live in models/quality/);
+6. mart chain: no path of ref() edges runs through more than MAX_MART_CHAIN
+   models under models/marts/ (marts are short and wide: the segment machinery
+   is in models/intermediate/segments/).
 
 tests_py/test_conventions.py runs it on the project and on a synthetic manifest.
 """
@@ -33,6 +39,12 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 # Column names that hold personal data wherever they occur.
 PII_COLUMNS = {"email", "phone", "first_name", "last_name", "full_name", "postal_code"}
+
+# The longest allowed run of marts reading marts (issue "A house a newcomer can
+# live in").
+MAX_MART_CHAIN = 5
+
+SOURCE_FOLDERS = ("models/staging/", "models/quality/")
 
 # Models with no primary-key test, each with the reason (one line).
 _LANDED = "keyed by (_source_file, _raw_row), which landing numbers; not re-tested"
@@ -109,11 +121,54 @@ def violations(manifest: dict) -> list[str]:
                 "unique_combination test (or add it to NO_KEY_MODELS with a reason)"
             )
         depends = node.get("depends_on", {}).get("nodes", [])
-        if not path.startswith("models/staging/") and (
+        if not path.startswith(SOURCE_FOLDERS) and (
             node.get("sources") or any(d.startswith("source.") for d in depends)
         ):
-            found.append(f"sources: {name}: calls source() outside models/staging/")
+            found.append(
+                f"sources: {name}: calls source() outside models/staging/ "
+                "and models/quality/"
+            )
+        model_parents = sorted({d for d in depends if d.startswith("model.")})
+        if path.startswith("models/staging/") and len(model_parents) > 1:
+            found.append(
+                f"staging parents: {name}: reads {len(model_parents)} models "
+                f"({', '.join(d.split('.')[-1] for d in model_parents)}); "
+                "staging reads its source, seeds and at most one base model"
+            )
+    found.extend(_mart_chain_violations(manifest))
     return found
+
+
+def _mart_chain_violations(manifest: dict) -> list[str]:
+    """The mart chains longer than MAX_MART_CHAIN, each as its list of names."""
+    marts = {
+        uid: node
+        for uid, node in manifest["nodes"].items()
+        if node["resource_type"] == "model"
+        and node.get("config", {}).get("enabled", True)
+        and node["original_file_path"].startswith("models/marts/")
+    }
+    longest: dict[str, list[str]] = {}
+
+    def chain(uid: str) -> list[str]:
+        if uid not in longest:
+            parents = marts[uid].get("depends_on", {}).get("nodes", [])
+            best = max(
+                (chain(p) for p in parents if p in marts and p != uid),
+                key=len,
+                default=[],
+            )
+            longest[uid] = [*best, marts[uid]["name"]]
+        return longest[uid]
+
+    too_long = sorted(
+        {tuple(chain(uid)) for uid in marts if len(chain(uid)) > MAX_MART_CHAIN}
+    )
+    return [
+        f"mart chain: {len(path)} marts ({' -> '.join(path)}); at most {MAX_MART_CHAIN}"
+        for path in too_long
+        if not any(len(o) > len(path) and o[: len(path)] == path for o in too_long)
+    ]
 
 
 def parse(target_path: Path) -> dict:

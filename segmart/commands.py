@@ -653,12 +653,12 @@ def explain(con: duckdb.DuckDBPyConnection, key: str, email: str) -> str:
             f"    {row['segment_name']:<26} priority {row['priority']:>4}  {flag}  "
             f"{row['match_reason']}"
         )
-    if _has_table(con, "main", "segment_candidates"):
+    if _has_table(con, "intermediate", "int_segment_candidates"):
         excluded = _rows(
             con,
             "select segment_name, priority, exclusion_reason "
-            "from main.segment_candidates where customer_key = ? and is_excluded "
-            "order by priority",
+            "from intermediate.int_segment_candidates "
+            "where customer_key = ? and is_excluded order by priority",
             [key],
         )
         if excluded:

@@ -5,7 +5,7 @@ raw text, staging, intermediate tables and the history that incremental models
 keep between builds. BI tools never open it. After a successful build,
 :func:`publish` copies the marts (schema ``main`` by default) into two published
 forms under ``data/published/``. Personal data is never published: the schemas
-that hold it (PERSONAL_SCHEMAS: ``activation``, ``raw``, ``staging``,
+that hold it (PERSONAL_SCHEMAS: ``activation``, ``raw``, ``staging``, ``quality``,
 ``intermediate``) are refused, and so is any schema with a table or view that has
 a personal column, one named like PERSONAL_COLUMNS (email, phone, ...) or tagged
 ``pii`` in dbt's manifest.json (:func:`personal_columns`). Nothing is written then.
@@ -60,7 +60,7 @@ DEFAULT_PUBLISHED_DIR = Path("data/published")
 PUBLISHED_DB = "segmart.duckdb"
 DEFAULT_SCHEMAS = ("main",)
 # Schemas that hold personal data or raw text: never published.
-PERSONAL_SCHEMAS = ("activation", "raw", "staging", "intermediate")
+PERSONAL_SCHEMAS = ("activation", "raw", "staging", "quality", "intermediate")
 NEVER_PUBLISHED = PERSONAL_SCHEMAS
 # Column names that hold personal data wherever they occur (as in
 # scripts/check_conventions.py and the PostgreSQL BI grants).

@@ -53,7 +53,7 @@ def qa_page(db_path: Path | str, segment: str) -> str:
                 candidates.customer_key,
                 profile.contribution_margin,
                 coalesce(candidates.exclusion_reason, candidates.match_reason)
-            from main.segment_candidates as candidates
+            from intermediate.int_segment_candidates as candidates
             inner join main.customer_profile as profile
                 on candidates.customer_key = profile.customer_key
             where candidates.segment_name = ?

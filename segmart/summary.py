@@ -46,10 +46,10 @@ def print_summary(db: Path) -> None:
                 )
                 for name, reason in blocked:
                     click.echo(f"  {name}: {reason}")
-        if _exists(con, "staging", "stg_shop__data_quality"):
+        if _exists(con, "quality", "dq_shop__data_quality"):
             rows = con.execute(
                 "select source_table, reason, rows_count "
-                "from staging.stg_shop__data_quality where kind = 'quarantined' "
+                "from quality.dq_shop__data_quality where kind = 'quarantined' "
                 "order by rows_count desc, source_table, reason limit 10"
             ).fetchall()
             if rows:

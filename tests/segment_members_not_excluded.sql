@@ -1,6 +1,6 @@
 -- No member of a segment matches the segment's exclusions: each spec's exclusions
 -- are evaluated again here, on customer_profile, independently of
--- segment_candidates.is_excluded.
+-- int_segment_candidates.is_excluded.
 {%- set specs = segment_specs() %}
 
 with customer_profile as (

@@ -1,7 +1,7 @@
 -- Every customer has a primary segment: the one membership flagged primary, or the
 -- fallback segment when the customer belongs to no activated segment; and every
 -- customer in an activated segment has exactly one primary segment, the lowest
--- priority among the activated ones (segment_activation: a segment that failed QA
+-- priority among the activated ones (int_segment_activation: a segment that failed QA
 -- is nobody's primary segment).
 with customer_segment as (
     select * from {{ ref('customer_segment') }}
@@ -12,7 +12,7 @@ membership as (
 ),
 
 activation as (
-    select * from {{ ref('segment_activation') }}
+    select * from {{ ref('int_segment_activation') }}
 ),
 
 activated_membership as (

@@ -1,5 +1,6 @@
 """scripts/check_conventions.py: the project keeps its conventions (docs, primary
-keys, pii tags, source() only in staging), and each check can fail."""
+keys, pii tags, source() only in staging and quality, staging parents, mart
+chains), and each check can fail."""
 
 from __future__ import annotations
 
@@ -97,6 +98,24 @@ def test_each_check_reports_its_violation():
         data_test("not_null", "audience", "id"),
         # a disabled model is not checked
         model("off", "models/off.sql", {}, description="", config={"enabled": False}),
+        # a quality report may read the landing (source); a staging model that
+        # reads two models is a report in the wrong folder
+        model(
+            "dq_counts",
+            "models/quality/dq_counts.sql",
+            {"id": {}},
+            depends_on={"nodes": ["source.segmart.shop.orders", "model.segmart.s1"]},
+        ),
+        data_test("unique_combination", "dq_counts"),
+        model(
+            "stg_report",
+            "models/staging/stg_report.sql",
+            {"id": {}},
+            depends_on={"nodes": ["model.segmart.base_a", "model.segmart.base_b"]},
+        ),
+        data_test("unique_combination", "stg_report"),
+        # marts m1 -> ... -> m6 (a chain of 6) and m3 -> m_side (4): one violation
+        *chain_of_marts(["m1", "m2", "m3", "m4", "m5", "m6"], side=("m3", "m_side")),
     ]
     manifest = {"nodes": {node["unique_id"]: node for node in nodes}}
     found = conventions.violations(manifest)
@@ -107,11 +126,38 @@ def test_each_check_reports_its_violation():
         found[3],
         found[4],
         found[5],
+        found[6],
+        "mart chain: 6 marts (m1 -> m2 -> m3 -> m4 -> m5 -> m6); at most 5",
     ], found
     assert found[3].startswith("primary key: int_unkeyed: ")
     assert found[4].startswith("pii: mart_leaky.phone: personal data in the BI-facing")
-    assert found[5] == "sources: mart_leaky: calls source() outside models/staging/"
-    assert not any(name in line for line in found for name in ("stg_clean", "audience"))
+    assert found[5] == (
+        "sources: mart_leaky: calls source() outside models/staging/ "
+        "and models/quality/"
+    )
+    assert found[6].startswith("staging parents: stg_report: reads 2 models (base_a,")
+    clean = ("stg_clean", "audience", "dq_counts", "m_side")
+    assert not any(name in line for line in found for name in clean)
+
+
+def chain_of_marts(names: list[str], side: tuple[str, str]) -> list[dict]:
+    """Keyed, documented marts, each reading the one before it, and one side
+    branch (side[1] reads side[0])."""
+    nodes = []
+    parents = [None, *names[:-1]]
+    edges = [*zip(names, parents, strict=True), (side[1], side[0])]
+    for name, parent in edges:
+        depends = [f"model.segmart.{parent}"] if parent else []
+        nodes.append(
+            model(
+                name,
+                f"models/marts/{name}.sql",
+                {"id": {}},
+                depends_on={"nodes": depends},
+            )
+        )
+        nodes.append(data_test("unique_combination", name))
+    return nodes
 
 
 def test_main_exits_non_zero_on_a_violation(tmp_path, capsys):

@@ -263,7 +263,9 @@ def test_audience_names_cannot_leave_the_folder(tmp_path):
 # --- 3. publish refuses personal data ------------------------------------------------
 
 
-@pytest.mark.parametrize("schema", ["staging", "intermediate", "activation", "raw"])
+@pytest.mark.parametrize(
+    "schema", ["staging", "quality", "intermediate", "activation", "raw"]
+)
 def test_publish_refuses_a_schema_with_personal_data(hand, tmp_path, schema):
     from click.testing import CliRunner
 

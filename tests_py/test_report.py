@@ -217,7 +217,7 @@ def test_quality_bars_add_up_to_the_quarantine(built):
             drawn[(trace.name, reason)] += n
     quarantine = query(
         db,
-        "select source_table, reason, count(*) from staging.stg_shop__quarantine "
+        "select source_table, reason, count(*) from quality.dq_shop__quarantine "
         "group by all",
     )
     assert quarantine, "the messy fixture quarantines rows"

@@ -63,7 +63,7 @@ def gated(tmp_path_factory, generated_raw) -> Gated:
         [
             "build",
             "--select",
-            "segment_activation+",
+            "int_segment_activation+",
             "--exclude-resource-type",
             "unit_test",
         ],

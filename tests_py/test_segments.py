@@ -10,7 +10,7 @@ temporary copy of the project and the tests assert on its results:
 2. the same build again with as_of a month later and a spec whose share breaks an
    `error` expected_share, QA judged from 1 customer: the size history gives the
    previous build, and the QA tests fail naming the segments;
-3. `dbt run --select segment_candidates` with a rule that does not compile and
+3. `dbt run --select int_segment_candidates` with a rule that does not compile and
    rules that use unknown columns: fails when the model is compiled;
 4. `dbt parse` with specs that break every parse-time check: fails at parse.
 """
@@ -139,7 +139,7 @@ def scenario(tmp_path_factory) -> Scenario:
     # 3. rules that parse as Jinja but not as SQL over customer_profile
     add_spec(project, "zz_bad_sql.sql")
     add_spec(project, "zz_unknown_column.sql")
-    compile_errors = dbt(["run", "--select", "segment_candidates"], "compile")
+    compile_errors = dbt(["run", "--select", "int_segment_candidates"], "compile")
     for name in ("zz_bad_sql.sql", "zz_unknown_column.sql"):
         (project / "segments" / name).unlink()
 
@@ -321,7 +321,7 @@ def test_qa_analysis_compiles_and_runs(scenario):
 def test_rule_that_does_not_compile_fails_the_build(scenario, message):
     run = scenario.compile_errors
     assert not run.success
-    assert run.status_of("model.segmart.segment_candidates") == ["error"]
+    assert run.status_of("model.segmart.int_segment_candidates") == ["error"]
     assert message in run.output
 
 

@@ -92,7 +92,7 @@ def rows_by_key(build, sql: str) -> dict:
 def quarantine_reasons(build, table: str) -> dict[int, str]:
     return dict(
         build.query(
-            "select raw_row, reason from staging.stg_shop__quarantine "
+            "select raw_row, reason from quality.dq_shop__quarantine "
             "where source_table = ?",
             [table],
         )
@@ -101,7 +101,7 @@ def quarantine_reasons(build, table: str) -> dict[int, str]:
 
 def data_quality(build, kind: str) -> dict[tuple[str, str], int]:
     rows = build.query(
-        "select source_table, reason, rows_count from staging.stg_shop__data_quality "
+        "select source_table, reason, rows_count from quality.dq_shop__data_quality "
         "where kind = ?",
         [kind],
     )
@@ -111,7 +111,7 @@ def data_quality(build, kind: str) -> dict[tuple[str, str], int]:
 def reconciliation(build, table: str) -> dict:
     cursor_rows = build.query(
         "select raw_rows, landed_rows, unreadable_lines, staged, quarantined, "
-        "exact_duplicates, superseded from staging.stg_shop__reconciliation "
+        "exact_duplicates, superseded from quality.dq_shop__reconciliation "
         "where source_table = ?",
         [table],
     )
@@ -162,7 +162,7 @@ def test_build_succeeds(staged, name):
 def test_reconciliation_balances(staged, name):
     rows = staged(name).query(
         "select source_table, raw_rows, staged, quarantined, exact_duplicates, "
-        "superseded, is_balanced from staging.stg_shop__reconciliation"
+        "superseded, is_balanced from quality.dq_shop__reconciliation"
     )
     assert len(rows) == 12
     for table, raw, stg, quarantined, duplicates, superseded, balanced in rows:
@@ -173,7 +173,7 @@ def test_reconciliation_balances(staged, name):
 
 def test_reconciliation_test_guards_the_balance(staged):
     statuses = staged("values").result.status_of(
-        "expression_is_true_stg_shop__reconciliation"
+        "expression_is_true_dq_shop__reconciliation"
     )
     assert statuses == ["pass"]
 
@@ -294,7 +294,7 @@ def test_unknown_status_values_become_other_and_are_counted(staged):
 
 def test_quarantine_keeps_the_raw_values_and_every_reason(staged):
     source_file, reasons, raw_values = staged("values").query(
-        "select source_file, reasons, raw_values from staging.stg_shop__quarantine "
+        "select source_file, reasons, raw_values from quality.dq_shop__quarantine "
         "where source_table = 'orders' and raw_row = 9"
     )[0]
     assert source_file.endswith("values/orders.csv")
@@ -429,7 +429,7 @@ def test_european_decimal_commas_with_semicolon_delimiter(staged):
     }
     # a dot-decimal amount is not read as a European one
     assert build.query(
-        "select raw_row, reasons from staging.stg_shop__quarantine "
+        "select raw_row, reasons from quality.dq_shop__quarantine "
         "where source_table = 'orders'"
     ) == [(4, "unparseable_subtotal,unparseable_total")]
     assert build.query(
@@ -514,7 +514,7 @@ def test_header_only_file_gives_an_empty_model(staged):
     build = staged("file_quirks")  # suppressions.csv holds its header only
     assert build.scalar("select count(*) from staging.stg_shop__suppressions") == 0
     assert build.query(
-        "select raw_rows, staged, quarantined from staging.stg_shop__reconciliation "
+        "select raw_rows, staged, quarantined from quality.dq_shop__reconciliation "
         "where source_table = 'suppressions'"
     ) == [(0, 0, 0)]
 
@@ -523,14 +523,14 @@ def test_invalid_utf8_line_is_counted_as_unreadable(staged):
     build = staged("file_quirks")
     # engagement_events.csv: line 3 (EV2) holds the byte 0xFF
     assert build.query(
-        "select source_table, raw_row, reason from staging.stg_shop__quarantine"
+        "select source_table, raw_row, reason from quality.dq_shop__quarantine"
     ) == [("engagement_events", 3, "unreadable_line")]
     assert build.query(
         "select event_id from staging.stg_shop__engagement_events order by event_id"
     ) == [("EV1",), ("EV3",)]
     assert build.query(
         "select raw_rows, landed_rows, unreadable_lines, staged, quarantined "
-        "from staging.stg_shop__reconciliation where source_table = 'engagement_events'"
+        "from quality.dq_shop__reconciliation where source_table = 'engagement_events'"
     ) == [(3, 2, 1, 2, 1)]
     quarantined = data_quality(build, "quarantined")
     assert quarantined == {("engagement_events", "unreadable_line"): 1}
@@ -552,7 +552,7 @@ def test_missing_required_file_stops_the_build_with_a_clear_message(builder):
 def test_generated_messy_data_reconciles(generated):
     rows = generated.query(
         "select source_table, raw_rows, staged, quarantined, exact_duplicates, "
-        "superseded, is_balanced from staging.stg_shop__reconciliation"
+        "superseded, is_balanced from quality.dq_shop__reconciliation"
     )
     assert len(rows) == 12
     for table, raw, stg, quarantined, duplicates, superseded, balanced in rows:

@@ -86,7 +86,7 @@
 {%- endmacro %}
 
 
-{#- Every customer x segment whose rule matches (the rows of segment_candidates
+{#- Every customer x segment whose rule matches (the rows of int_segment_candidates
     before casting): customer_key, segment_name, priority, is_excluded,
     match_reason, exclusion_values. With no spec at all: no rows. -#}
 {% macro segment_matches_sql(specs, types) -%}

@@ -422,14 +422,14 @@ def chart_quality(reader: _Reader) -> Chart:
     rows = reader.rows(
         """
         select source_table, reason, rows_count
-        from staging.stg_shop__data_quality
+        from quality.dq_shop__data_quality
         where kind = 'quarantined'
         order by reason, source_table
         """
     )
     counted = reader.rows(
         "select coalesce(sum(rows_count), 0) as n "
-        "from staging.stg_shop__data_quality where kind = 'counted'"
+        "from quality.dq_shop__data_quality where kind = 'counted'"
     )[0]["n"]
     more = (
         f" {counted:,} more rows were staged with a warning (counted, not shown)."

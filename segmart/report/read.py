@@ -16,7 +16,7 @@ SOURCES = {
     "profile": "main.customer_profile",
     "transitions": "main.segment_transitions",
     "overlap": "main.segment_overlap",
-    "quality": "staging.stg_shop__data_quality",
+    "quality": "quality.dq_shop__data_quality",
     "performance": "main.segment_performance",
 }
 

@@ -1,7 +1,7 @@
 -- Every primary-segment member x channel of the segment's spec (email, sms,
 -- paid_social), with the reason they are left out of the audience, if any:
 -- suppressed, no_consent, no_phone (sms), holdout_control. A segment that failed
--- QA is nobody's primary segment (segment_activation), so it has no rows here.
+-- QA is nobody's primary segment (int_segment_activation), so it has no rows here.
 -- Personal data: schema `activation`, for the audience exports only.
 {%- set channels = ['email', 'sms', 'paid_social'] %}
 
@@ -14,7 +14,7 @@ library as (
 ),
 
 profile as (
-    select * from {{ ref('customer_profile') }}
+    select * from {{ ref('int_customer_profile') }}
 ),
 
 identities as (

@@ -6,7 +6,8 @@
 -- experiment (var holdout_experiment). Assignment is a hash (macro holdout_group),
 -- so it is the same on every build; rows are only ever added, never changed.
 with membership as (
-    select * from {{ ref('segment_membership') }}
+    select * from {{ ref('int_segment_memberships') }}
+    where not is_fallback
 ),
 
 assigned as (

@@ -11,12 +11,12 @@
 -- that made the rule true; for `left`, the current values of the columns the rule
 -- uses (why it no longer holds) or why the customer left the profile. Backfill in
 -- date order (`segmart backfill` does). A segment that failed QA this build
--- (segment_library.is_activated false) records no change.
+-- (int_segment_activation.is_activated false) records no change.
 -- On Spark (no delete on Parquet) the table is partitioned by as_of_date and a
 -- build overwrites its date's partition.
 {%- set specs = segment_specs() %}
 {%- set types = segment_validate_against_profile(
-    specs, ref('customer_profile'), warn=false
+    specs, ref('int_customer_profile'), warn=false
 ) %}
 
 with history as (
@@ -30,12 +30,12 @@ current_membership as (
 ),
 
 profile as (
-    select * from {{ ref('customer_profile') }}
+    select * from {{ ref('int_customer_profile') }}
 ),
 
--- a segment that failed QA this build sends no change (segment_library)
+-- a segment that failed QA this build sends no change
 not_activated as (
-    select segment_name from {{ ref('segment_library') }}
+    select segment_name from {{ ref('int_segment_activation') }}
     where not is_activated
 ),
 

@@ -8,45 +8,51 @@
 ) }}
 -- Size of every segment on every as_of date built: one row per date x segment of
 -- the specs of that build (0 when it had no member) and the fallback segment, so a
--- segment new in a build is absent from earlier dates. Members: every match;
--- primary: customers for whom it was the primary segment.
+-- segment new in a build is absent from earlier dates. Members: every match (of a
+-- spec segment: counted in int_segment_activation); primary: customers for whom it
+-- was the primary segment.
 -- On Spark (no delete on Parquet) the table is partitioned by as_of_date and a
 -- build overwrites its date's partition.
-{%- set specs = segment_specs() %}
-
-with history as (
-    select * from {{ ref('segment_membership_history') }}
-    where as_of_date = {{ as_of_date() }}
+with memberships as (
+    select * from {{ ref('int_segment_memberships') }}
 ),
 
-specs as (
-    {{- segment_spec_rows(specs) }}
+-- members, excluded and share of every spec segment are counted once, there
+activation as (
+    select * from {{ ref('int_segment_activation') }}
+),
+
+primaries as (
+    select
+        segment_name,
+        count(*) as primary_count
+    from memberships
+    where is_primary
+    group by segment_name
 ),
 
 segments as (
-    select segment_name from specs
-    union all
-    select '{{ var("segment_fallback_name") }}' as segment_name
-),
-
-sizes as (
     select
         segment_name,
-        count(*) as customers_count,
-        count(case when is_primary then 1 end) as primary_count
-    from history
-    group by segment_name
+        customers_count
+    from activation
+    union all
+    select
+        '{{ var("segment_fallback_name") }}' as segment_name,
+        count(*) as customers_count
+    from memberships
+    where is_fallback
 ),
 
 final as (
     select
         {{ as_of_date() }} as as_of_date,
         segments.segment_name,
-        coalesce(sizes.customers_count, 0) as customers_count,
-        coalesce(sizes.primary_count, 0) as primary_count
+        segments.customers_count,
+        coalesce(primaries.primary_count, 0) as primary_count
     from segments
-    left join sizes
-        on segments.segment_name = sizes.segment_name
+    left join primaries
+        on segments.segment_name = primaries.segment_name
 )
 
 select * from final

@@ -13,8 +13,8 @@ history as (
 ),
 
 current_membership as (
-    select * from {{ ref('segment_membership') }}
-    where is_primary
+    select * from {{ ref('int_segment_memberships') }}
+    where is_primary and not is_fallback
 ),
 
 orders as (

@@ -1,20 +1,18 @@
 -- One row per segment: its spec (from segments/<name>.sql), its size now and at the
 -- previous build, how many customers its exclusions removed, its margin profile,
--- its QA flags (share within expected, review overdue) and whether it is activated
--- (segment_activation).
+-- its QA flags (share within expected, review overdue) and whether it is activated.
+-- Sizes, exclusions and the verdict are decided in int_segment_activation and
+-- segment_history; this mart puts them beside the spec.
 {%- set specs = segment_specs() %}
 {%- set refreshed_at = run_started_at.strftime("%Y-%m-%d %H:%M:%S") %}
 
 with customer_profile as (
-    select * from {{ ref('customer_profile') }}
-),
-
-candidates as (
-    select * from {{ ref('segment_candidates') }}
+    select * from {{ ref('int_customer_profile') }}
 ),
 
 membership as (
-    select * from {{ ref('segment_membership') }}
+    select * from {{ ref('int_segment_memberships') }}
+    where not is_fallback
 ),
 
 size_history as (
@@ -22,7 +20,7 @@ size_history as (
 ),
 
 activation as (
-    select * from {{ ref('segment_activation') }}
+    select * from {{ ref('int_segment_activation') }}
 ),
 
 specs as (
@@ -30,9 +28,7 @@ specs as (
 ),
 
 build as (
-    select
-        max(as_of_date) as as_of_date,
-        count(*) as customers_total
+    select max(as_of_date) as as_of_date
     from customer_profile
 ),
 
@@ -61,15 +57,6 @@ margins as (
     inner join customer_profile
         on membership.customer_key = customer_profile.customer_key
     group by membership.segment_name
-),
-
-excluded as (
-    select
-        segment_name,
-        count(*) as excluded_count
-    from candidates
-    where is_excluded
-    group by segment_name
 ),
 
 previous_date as (
@@ -105,12 +92,11 @@ measured as (
     select
         specs.*,
         build.as_of_date,
-        build.customers_total,
+        activation.customers_total,
         coalesce(sizes.customers_count, 0) as customers_count,
         coalesce(sizes.primary_count, 0) as primary_count,
-        coalesce(excluded.excluded_count, 0) as excluded_count,
-        cast(coalesce(sizes.customers_count, 0) as {{ type_double() }})
-        / nullif(build.customers_total, 0) as share_of_customers,
+        activation.excluded_count,
+        activation.share_of_customers,
         previous.customers_count as previous_customers_count,
         previous.as_of_date as previous_as_of_date,
         margins.average_contribution_margin,
@@ -123,8 +109,6 @@ measured as (
         on specs.segment_name = sizes.segment_name
     left join margins
         on specs.segment_name = margins.segment_name
-    left join excluded
-        on specs.segment_name = excluded.segment_name
     left join previous
         on specs.segment_name = previous.segment_name
     left join activation

@@ -6,7 +6,8 @@ with segment_library as (
 ),
 
 membership as (
-    select * from {{ ref('segment_membership') }}
+    select * from {{ ref('int_segment_memberships') }}
+    where not is_fallback
 ),
 
 pairs as (

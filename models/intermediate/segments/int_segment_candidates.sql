@@ -1,12 +1,13 @@
 -- Every customer whose profile matches a segment's rule, before exclusions: one row
 -- per customer x segment, with whether the segment's exclusions remove them and why.
 -- Each spec's rule is inlined from segments/<name>.sql (segment_specs()), so this
--- model reads customer_profile only and the DAG stays honest.
+-- model reads the profile only and the DAG stays honest. Every spec's rule is
+-- evaluated here, once; the match reason is decided here too.
 {%- set specs = segment_specs() %}
-{%- set types = segment_validate_against_profile(specs, ref('customer_profile')) %}
+{%- set types = segment_validate_against_profile(specs, ref('int_customer_profile')) %}
 
 with customer_profile as (
-    select * from {{ ref('customer_profile') }}
+    select * from {{ ref('int_customer_profile') }}
 ),
 
 matches as (

@@ -1,5 +1,7 @@
--- One row per customer with every fact a segment spec may use, as of as_of.
--- No email, name, phone or postal code: this mart is for BI tools and specs.
+-- One row per customer with every fact a segment spec may use, as of as_of: the
+-- customer facts joined once. The segment rules (models/intermediate/segments/)
+-- read it, and the BI-facing mart customer_profile publishes it unchanged.
+-- No email, name, phone or postal code.
 with customers as (
     select * from {{ ref('int_customers_identified') }}
 ),

@@ -6,11 +6,11 @@
 -- and with 10M orders and 25M lines materialized this query stalled for good
 -- (DECISIONLOG).
 with quarantine as {{ inlined_cte() }} (
-    select * from {{ ref('stg_shop__quarantine') }}
+    select * from {{ ref('dq_shop__quarantine') }}
 ),
 
 reconciliation as {{ inlined_cte() }} (
-    select * from {{ ref('stg_shop__reconciliation') }}
+    select * from {{ ref('dq_shop__reconciliation') }}
 ),
 
 orders as {{ inlined_cte() }} (

@@ -1,6 +1,8 @@
--- One row per segment spec: the QA verdict that gates its activation, decided here
--- once and read by segment_membership (a segment that failed QA is nobody's
--- primary segment), segment_library, the audiences and the change feed.
+-- One row per segment spec: its size in this build (members, customers its
+-- exclusions removed, share of all customers) and the QA verdict that gates its
+-- activation, both decided here once. int_segment_memberships reads the verdict (a
+-- segment that failed QA is nobody's primary segment); segment_history and
+-- segment_library read the sizes and the verdict.
 -- The first failed check is the reason (null: activated):
 --   empty without allow_empty, a share outside an `error` expected_share (both
 --   judged on builds of at least var('segment_qa_min_customers') customers), or
@@ -9,11 +11,11 @@
 {%- set build_day = run_started_at.strftime("%Y-%m-%d") %}
 
 with customer_profile as (
-    select * from {{ ref('customer_profile') }}
+    select * from {{ ref('int_customer_profile') }}
 ),
 
 candidates as (
-    select * from {{ ref('segment_candidates') }}
+    select * from {{ ref('int_segment_candidates') }}
 ),
 
 specs as (
@@ -28,9 +30,9 @@ build as (
 sizes as (
     select
         segment_name,
-        count(*) as customers_count
+        count(case when not is_excluded then 1 end) as customers_count,
+        count(case when is_excluded then 1 end) as excluded_count
     from candidates
-    where not is_excluded
     group by segment_name
 ),
 
@@ -44,6 +46,7 @@ measured as (
         specs.review_by,
         build.customers_total,
         coalesce(sizes.customers_count, 0) as customers_count,
+        coalesce(sizes.excluded_count, 0) as excluded_count,
         cast(coalesce(sizes.customers_count, 0) as {{ type_double() }})
         / nullif(build.customers_total, 0) as share_of_customers
     from specs
@@ -55,6 +58,10 @@ measured as (
 judged as (
     select
         segment_name,
+        customers_total,
+        customers_count,
+        excluded_count,
+        share_of_customers,
         case
             when
                 customers_total >= {{ var('segment_qa_min_customers') }}
@@ -94,6 +101,10 @@ judged as (
 final as (
     select
         cast(segment_name as {{ dbt.type_string() }}) as segment_name,
+        cast(customers_total as bigint) as customers_total,
+        cast(customers_count as bigint) as customers_count,
+        cast(excluded_count as bigint) as excluded_count,
+        cast(share_of_customers as {{ type_double() }}) as share_of_customers,
         cast(activation_blocked_reason is null as boolean) as is_activated,
         cast(activation_blocked_reason as {{ dbt.type_string() }})
             as activation_blocked_reason
