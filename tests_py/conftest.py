@@ -16,6 +16,9 @@ from segmart.contract import PROJECT_DIR
 from segmart.dbt import run_dbt
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# dbt arguments that leave the unit tests out of a build (they run once per
+# session, in tests_py/test_unit_tests.py)
+NO_UNIT_TESTS = ["--exclude-resource-type", "unit_test"]
 # The raw-export tables that have a staging base model, from the model files.
 BASE_TABLES = sorted(
     path.stem.removeprefix("base_shop__")
@@ -75,9 +78,11 @@ def build(
     dbt_vars: dict | None = None,
     command: str = "build",
 ) -> Build:
+    """Build `raw_dir` into its own database. Unit tests check logic, not data:
+    they run once per session (tests_py/test_unit_tests.py), not in every build."""
     db_path = tmp_root / f"{name}.duckdb"
     result = run_dbt(
-        [command],
+        [command, *NO_UNIT_TESTS],
         db_path=db_path,
         raw_dir=raw_dir,
         dbt_vars=dbt_vars,

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from segmart.dbt import run_dbt
-from tests_py.conftest import FIXTURES, Build
+from tests_py.conftest import FIXTURES, NO_UNIT_TESTS, Build
 
 FALLBACK = "unsegmented"
 
@@ -49,7 +49,7 @@ def build_dates(root: Path, name: str, raw_dir: Path, dates: list[str | None]) -
     result = None
     for as_of in dates:
         result = run_dbt(
-            ["build"],
+            ["build", *NO_UNIT_TESTS],
             db_path=db_path,
             raw_dir=raw_dir,
             dbt_vars={"as_of": as_of} if as_of else None,

@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests_py.conftest import FIXTURES, raw_values_breaches
+from tests_py.conftest import FIXTURES, NO_UNIT_TESTS, raw_values_breaches
 
 pytestmark = pytest.mark.spark
 
@@ -139,15 +139,16 @@ def spark_builder(tmp_path_factory) -> Callable[[str, Path], SparkBuild]:
     root = tmp_path_factory.mktemp("spark")
     cache: dict[str, SparkBuild] = {}
 
-    def _build(name: str, raw_dir: Path) -> SparkBuild:
+    def _build(name: str, raw_dir: Path, unit_tests: bool = False) -> SparkBuild:
         if name not in cache:
             spark_dir = root / name
             env = {"SEGMART_SPARK_DIR": str(spark_dir)}
             counts = spark.load(
                 raw_dir, extra_env=env, target_path=root / f"target_load_{name}"
             )
+            args = ["build"] if unit_tests else ["build", *NO_UNIT_TESTS]
             result = spark.run_spark_dbt(
-                ["build"], extra_env=env, target_path=root / f"target_{name}"
+                args, extra_env=env, target_path=root / f"target_{name}"
             )
             cache[name] = SparkBuild(spark_dir, counts, result)
         return cache[name]
@@ -157,7 +158,8 @@ def spark_builder(tmp_path_factory) -> Callable[[str, Path], SparkBuild]:
 
 @pytest.fixture(scope="module")
 def profile_on_spark(spark_builder) -> SparkBuild:
-    build = spark_builder("profile", FIXTURES / "raw" / "profile")
+    # the unit tests run here too: they prove the models' SQL on Spark
+    build = spark_builder("profile", FIXTURES / "raw" / "profile", unit_tests=True)
     assert build.result.success, build.result.output[-5000:]
     return build
 
@@ -189,6 +191,9 @@ def test_spark_build_passes_every_test(profile_on_spark):
         if r["status"] not in {"success", "pass", "warn", "no-op"}
     ]
     assert failed == []
+    assert any(
+        r["unique_id"].startswith("unit_test.") for r in profile_on_spark.result.results
+    )
     built = {
         r["unique_id"].split(".")[-1]
         for r in profile_on_spark.result.results
