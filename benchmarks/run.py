@@ -360,10 +360,13 @@ def dbt_build(
     target: Path,
     args: argparse.Namespace,
     select: list[str] | None = None,
+    logs: str = "logs",
 ) -> dict:
     """`dbt build` of the project, measured (args: timeout, settings, threads).
 
     `select`: the arguments of ``--select`` (all of the project when None).
+    `logs`: dbt's log folder in `target`, emptied first (dbt.log then holds this
+    build only: `build_phases` reads it).
     """
     settings = args.duckdb_settings
     env = dbt_env(db_path, raw_dir, target, args)
@@ -374,7 +377,9 @@ def dbt_build(
         cmd += ["--select", *select]
     if args.dbt_threads:
         cmd += ["--threads", str(args.dbt_threads)]
-    cmd += ["--target-path", str(target), "--log-path", str(target / "logs")]
+    for old_log in (target / logs).glob("dbt.log*"):
+        old_log.unlink()
+    cmd += ["--target-path", str(target), "--log-path", str(target / logs)]
     run = measured(
         cmd,
         target / "build.log",
@@ -916,7 +921,7 @@ def dbt_parse(db_path: Path, raw_dir: Path, target: Path, args) -> dict:
     return run
 
 
-def build_phases(target: Path, wall_seconds: float) -> dict:
+def build_phases(target: Path, wall_seconds: float, logs: str = "logs") -> dict:
     """Where a dbt invocation's wall time went, from its debug log (dbt.log).
 
     - startup: process start to dbt's first log line ("Running with dbt=...")
@@ -928,7 +933,7 @@ def build_phases(target: Path, wall_seconds: float) -> dict:
     - nodes: first START to "Finished running N ..." (the DAG, dbt's threads);
     - after: "Finished running" to the last log line (run_results, manifest).
     """
-    log_file = target / "logs" / "dbt.log"
+    log_file = target / logs / "dbt.log"
     if not log_file.exists():
         return {}
     stamps: dict[str, float] = {}
@@ -1074,8 +1079,10 @@ def run_loop(work_dir: Path, args: argparse.Namespace) -> dict:
     log(f"loop: add segments/{LOOP_SPEC_NAME}.sql, dbt build --select {select}")
     with added_spec():
         # the same target folder: dbt parses only what changed, as for an analyst
-        rebuild = dbt_build(db_path, raw, target, args, select=select)
-    rebuild["phases"] = build_phases(target, rebuild["seconds"])
+        rebuild = dbt_build(
+            db_path, raw, target, args, select=select, logs="logs_rebuild"
+        )
+    rebuild["phases"] = build_phases(target, rebuild["seconds"], "logs_rebuild")
     rebuild["slowest_nodes"] = slowest_nodes(target)
     result["rebuild"] = rebuild
     if rebuild["returncode"] == 0:
