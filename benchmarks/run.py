@@ -1,6 +1,7 @@
 """segmart's benchmark: one command, every tier, every figure (benchmarks/README.md).
 
-    .venv/bin/python benchmarks/run.py [--tiers S,M,L] [--work-dir DIR]
+    .venv/bin/python benchmarks/run.py [--tiers S,M,L] [--extra tiny,loop]
+        [--only tiny,loop] [--loop-select SELECTOR] [--work-dir DIR]
     make bench [TIERS=S,M]
 
 Per tier it generates the demo exports (``segmart generate``, fixed seed), keeps
@@ -17,9 +18,21 @@ the last day apart, and measures on the same files:
    build`` runs again on the same database (whatever the project does today:
    incremental models where it has them).
 
-Results are merged into ``benchmarks/results.json`` (a tier run later replaces
-that tier only) and the table in ``benchmarks/README.md`` is rewritten from it.
-Not part of ``make test``.
+Besides the tiers, in the same run (``--extra``, default ``tiny,loop``; alone:
+``--only tiny,loop``, 2-3 minutes):
+
+- ``tiny``: a fresh ``dbt build`` of a 20-order shop into a new database, with no
+  partial parse (a new user's first build), and ``dbt parse`` alone;
+- ``loop``: the analyst's loop on the demo shop (5,000 customers): after a full
+  build, one segment spec is added to segments/ and ``dbt build --select
+  LOOP_SELECT`` (``--loop-select``) runs; the spec file is removed afterwards.
+
+Each is timed against its target, with node counts and node time per resource
+type and where the wall time went (dbt.log).
+
+Results are merged into ``benchmarks/results.json`` (a tier or row run later
+replaces that tier or row only) and the tables in ``benchmarks/README.md`` are
+rewritten from it. Not part of ``make test``.
 """
 
 from __future__ import annotations
@@ -1328,6 +1341,9 @@ def extras_table(results: dict) -> str:
     for name in EXTRAS:
         label = EXTRA_LABELS[name]
         r = extras.get(name)
+        if name == "loop":
+            select = (r or {}).get("select", LOOP_SELECT)
+            label = label.replace("--select ...", f"--select {select}")
         if not r:
             rows.append(
                 f"| {label} | not yet measured | {fmt_s(targets[name])} s | - | - |"
