@@ -94,7 +94,7 @@ TINY_GENERATE_CUSTOMERS = 20
 # feeds is rebuilt with the command the docs give. LOOP_SELECT is that command's
 # selector, in one place: change it (or pass --loop-select) when models are renamed.
 DEMO_CUSTOMERS = 5_000
-LOOP_SELECT = "segment_candidates+"
+LOOP_SELECT = "int_segment_candidates+"
 LOOP_SPEC_SOURCE = "lost"  # the starter spec the added spec is copied from
 LOOP_SPEC_NAME = "zz_bench_spec"
 LOOP_SPEC_MARKER = "-- written by benchmarks/run.py (analyst loop); safe to delete"

@@ -1,16 +1,36 @@
-"""Run dbt with the project's profile against a chosen database and raw folder."""
+"""The one place segmart runs dbt.
+
+- :func:`run_dbt`: every command and engine runs dbt through it, in a
+  subprocess, with the project's profile against a chosen database and raw
+  folder. Quiet (output collected), echoed (dbt writes to the terminal), or
+  streamed line by line to a ``progress`` callback (the progress bar of
+  ``segmart build``).
+- :func:`dbt_main`: dbt's own command line in *this* process, the one in-process
+  branch. It exists for the Spark target: dbt-spark's ``method: session`` runs
+  every statement and the Python models on a Spark session inside the dbt
+  process, so segmart's additions to dbt-spark (``segmart.spark.patch_dbt_spark``)
+  must be applied in that process before dbt starts. :func:`run_dbt` reaches it
+  as the program of its subprocess (``python -m segmart.spark``, which applies
+  the patch and calls :func:`dbt_main`); ``segmart dbt ARGS`` and
+  scripts/spark_dbt.py are dbt's command line itself, so they call it directly.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from segmart.contract import PROJECT_DIR
+
+# dbt's log line of a finished node: "12 of 80 OK created ..." (not "... START").
+_NODE_DONE = re.compile(r"\b(\d+) of (\d+) (?!START\b)[A-Z]")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 @dataclass
@@ -30,10 +50,49 @@ class DbtRun:
         return [r["status"] for r in self.results if name_fragment in r["unique_id"]]
 
 
+def closing_lines(output: str, *, warnings: bool = True) -> list[str]:
+    """A successful run's closing lines: its ``Done. PASS=`` line (and, with
+    `warnings`, the ``Warning in`` lines of tests that warned)."""
+    return [
+        line
+        for line in output.splitlines()
+        if "Done. PASS=" in line or (warnings and "Warning in" in line)
+    ]
+
+
+def error_lines(output: str) -> list[str]:
+    """A failed run's errors: from dbt's ``Completed with`` on, else its last 40
+    lines."""
+    lines = output.splitlines()
+    start = next(
+        (i for i, line in enumerate(lines) if "Completed with" in line),
+        max(0, len(lines) - 40),
+    )
+    return lines[start:]
+
+
+def nodes_done(line: str) -> tuple[int, int] | None:
+    """(node number, of how many) when a dbt log line says a node finished."""
+    match = _NODE_DONE.search(line)
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
 def dbt_executable() -> str:
     """The dbt next to the running interpreter (the project venv), else PATH's."""
     candidate = Path(sys.executable).parent / "dbt"
     return str(candidate) if candidate.exists() else "dbt"
+
+
+def _vars_text(dbt_vars: dict[str, object]) -> str:
+    """--vars as YAML flow text: JSON for JSON values, and dates stay dates."""
+    try:
+        return json.dumps(dbt_vars)
+    except TypeError:  # a date (e.g. `--vars '{as_of: 2026-03-31}'`)
+        import yaml
+
+        return yaml.safe_dump(
+            dbt_vars, default_flow_style=True, width=float("inf")
+        ).strip()
 
 
 def run_dbt(
@@ -46,19 +105,26 @@ def run_dbt(
     target_path: Path | None = None,
     extra_env: dict[str, str] | None = None,
     echo: bool = False,
+    progress: Callable[[str], None] | None = None,
     executable: Sequence[str] | None = None,
 ) -> DbtRun:
     """Invoke dbt (e.g. ``["build"]``) in a subprocess and collect its results.
 
     The database file and raw folder are passed as SEGMART_DB_PATH and
     SEGMART_RAW_DIR, exactly as a user would set them. `executable` replaces the
-    dbt command (e.g. ``segmart.spark``'s dbt with Python models on Spark). A
+    dbt command (``segmart.spark``'s dbt with Python models on Spark). A
     subprocess keeps each build's DuckDB connection out of the caller's process.
+
+    Output: collected into the result; with `echo`, written to this process's
+    terminal instead; with `progress`, dbt runs without colours and each line of
+    its log goes to ``progress(line)`` as it comes (and into the result).
     """
     env = dict(os.environ)
     env.update(
         {"DBT_PROFILES_DIR": str(project_dir), "DBT_SEND_ANONYMOUS_USAGE_STATS": "0"}
     )
+    if progress is not None:
+        env["DBT_USE_COLORS"] = "false"
     if db_path is not None:
         env["SEGMART_DB_PATH"] = str(db_path)
     if raw_dir is not None:
@@ -69,18 +135,59 @@ def run_dbt(
     cli = [*command, *args, "--project-dir", str(project_dir)]
     cli += ["--target-path", str(target), "--log-path", str(target / "logs")]
     if dbt_vars:
-        cli += ["--vars", json.dumps(dbt_vars)]
-    proc = subprocess.run(
-        cli,
-        cwd=project_dir,
-        env=env,
-        stdout=None if echo else subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        check=False,
-    )
+        cli += ["--vars", _vars_text(dbt_vars)]
+    if progress is None:
+        proc = subprocess.run(
+            cli,
+            cwd=project_dir,
+            env=env,
+            stdout=None if echo else subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            check=False,
+        )
+        returncode, output = proc.returncode, proc.stdout or ""
+    else:
+        returncode, output = _stream(cli, project_dir, env, progress)
     results: list[dict] = []
     run_results = target / "run_results.json"
     if run_results.exists():
         results = json.loads(run_results.read_text()).get("results", [])
-    return DbtRun(proc.returncode, proc.stdout or "", results)
+    return DbtRun(returncode, output, results)
+
+
+def _stream(
+    cli: list[str], cwd: Path, env: dict[str, str], progress: Callable[[str], None]
+) -> tuple[int, str]:
+    """Run `cli`, handing each (colourless) line to `progress`; exit code, log."""
+    proc = subprocess.Popen(
+        cli,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    assert proc.stdout is not None
+    for raw in proc.stdout:
+        line = _ANSI.sub("", raw)
+        lines.append(line)
+        progress(line)
+    return proc.wait(), "".join(lines)
+
+
+def dbt_main(args: Sequence[str], *, prepare: Callable[[], None] | None = None) -> int:
+    """dbt's command line in this process, after `prepare()`; the exit code.
+
+    The in-process branch (module docstring): only for a process that is dbt,
+    the subprocess of :func:`run_dbt` on Spark or ``segmart dbt``.
+    """
+    from dbt.cli.main import dbtRunner
+
+    if prepare is not None:
+        prepare()
+    result = dbtRunner().invoke(list(args))
+    if result.success:
+        return 0
+    return 2 if result.exception is not None else 1

@@ -19,7 +19,6 @@ tables exist (``default__land_raw_files``).
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -35,7 +34,6 @@ __all__ = [
     "copy_to_postgres",
     "land_in_duckdb",
     "load",
-    "register",
 ]
 
 # DuckDB column types of the landed tables -> PostgreSQL.
@@ -159,62 +157,3 @@ def load(
             target_path=Path(scratch) / "target",
         )
         return copy_to_postgres(db_path, settings, schema=schema)
-
-
-def register(cli_group: Any) -> None:
-    """Add the ``load`` command to a click group."""
-    import click
-
-    @cli_group.command("load")
-    @click.option(
-        "--raw-dir",
-        type=click.Path(exists=True, file_okay=False, path_type=Path),
-        envvar="SEGMART_RAW_DIR",
-        default=Path("data/raw"),
-        show_default=True,
-        help="Folder with the contract files (CSV, CSV.gz or Parquet).",
-    )
-    @click.option(
-        "--vars",
-        "dbt_vars",
-        default="{}",
-        show_default=True,
-        help="dbt vars for the reader, as JSON or YAML, e.g. '{csv_delimiter: \";\"}'.",
-    )
-    @click.option("--schema", default="raw", show_default=True)
-    @click.option(
-        "--target",
-        type=click.Choice(["postgres", "spark"]),
-        default=lambda: {"spark": "spark"}.get(
-            os.environ.get("SEGMART_TARGET", ""), "postgres"
-        ),
-        help="The profile output to load into (default: SEGMART_TARGET, else "
-        "postgres). DuckDB needs no load: its build reads the files.",
-    )
-    def load_command(raw_dir: Path, dbt_vars: str, schema: str, target: str) -> None:
-        """Write the raw exports into schema `raw` of the PostgreSQL (or Spark)
-        target, as the DuckDB build lands them.
-
-        PostgreSQL connection: SEGMART_PG_HOST, SEGMART_PG_PORT, SEGMART_PG_USER,
-        SEGMART_PG_PASSWORD, SEGMART_PG_DB (profiles.yml, output `postgres`).
-        """
-        import yaml
-
-        parsed = yaml.safe_load(dbt_vars) or {}
-        if not isinstance(parsed, dict):
-            raise click.BadParameter("a mapping, e.g. '{csv_delimiter: \";\"}'")
-        try:
-            if target == "spark":
-                from segmart import spark
-
-                counts = spark.load(raw_dir, dbt_vars=parsed, schema=schema)
-                where = "spark"
-            else:
-                settings = PgSettings.from_env()
-                counts = load(raw_dir, settings, dbt_vars=parsed, schema=schema)
-                where = f"{settings.host}:{settings.port}/{settings.dbname}"
-        except LoadError as error:
-            raise click.ClickException(str(error)) from error
-        click.echo(f"loaded {raw_dir} into {schema} on {where}")
-        for table, rows in counts.items():
-            click.echo(f"{schema}.{table:<18} {rows:>12,} rows")

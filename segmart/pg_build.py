@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -281,61 +281,3 @@ def write_pg_table(conn: Any, schema: str, table_name: str, table: pa.Table) -> 
                 cursor.copy_expert(
                     f"copy {qualified} from stdin with (format csv)", handle
                 )
-
-
-# ------------------------------------------------------------------------ CLI
-
-
-def register(cli_group: Any) -> None:
-    """Add the ``pg-build`` command to a click group."""
-    import click
-    import yaml
-
-    @cli_group.command("pg-build")
-    @click.option("--vars", "vars_text", default=None, help="dbt vars as YAML.")
-    @click.option("--full-refresh", is_flag=True, help="Rebuild incremental models.")
-    @click.option(
-        "--target-path",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=None,
-        help="dbt's artifacts folder (default: the project's target/).",
-    )
-    @click.option("--verbose", "-v", is_flag=True, help="Show dbt's log.")
-    def pg_build_command(
-        vars_text: str | None,
-        full_refresh: bool,
-        target_path: Path | None,
-        verbose: bool,
-    ) -> None:
-        """dbt build on the PostgreSQL target, the Python models included.
-
-        Run `segmart load` first. Connection: SEGMART_PG_HOST, _PORT, _USER,
-        _PASSWORD, _DB (profiles.yml, output `postgres`).
-        """
-        dbt_vars = yaml.safe_load(vars_text) if vars_text else {}
-        if not isinstance(dbt_vars, dict):
-            raise click.BadParameter("a mapping, e.g. '{as_of: 2026-03-31}'")
-        result = pg_build(
-            dbt_vars=dbt_vars,
-            target_path=target_path,
-            full_refresh=full_refresh,
-            echo=verbose,
-        )
-        if not verbose:
-            for line in _summary_lines(result.output, result.success):
-                click.echo(line)
-        for model, rows in result.python_rows.items():
-            click.echo(f"python model {model}: {rows:,} rows")
-        if not result.success:
-            raise click.ClickException(result.error or "dbt build failed: see above")
-
-
-def _summary_lines(output: str, success: bool) -> Sequence[str]:
-    lines = output.splitlines()
-    if success:
-        return [line for line in lines if "Done. PASS=" in line]
-    start = next(
-        (i for i, line in enumerate(lines) if "Completed with" in line),
-        max(0, len(lines) - 40),
-    )
-    return lines[start:]

@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import time
 from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
 
-import click
-
 from segmart.contract import PROJECT_DIR
-from segmart.dbt import run_dbt
+from segmart.dbt import error_lines, run_dbt
+from segmart.outputs import CHANNEL_FORMATS
 
 CONTRACT_SUFFIXES = (".csv", ".csv.gz", ".parquet")
-# One import format per channel for the files written after each build:
-# a Klaviyo list import for email and SMS, a hashed Meta customer list for ads.
-CHANNEL_FORMATS = {"email": "klaviyo", "sms": "klaviyo", "paid_social": "meta"}
 # Segment and channel names in audience file names `<segment>__<channel>.csv`,
 # and the hidden folder export_audiences writes them into first.
 AUDIENCE_NAME = re.compile(r"[A-Za-z0-9_]+")
@@ -28,6 +25,11 @@ STAGING_PREFIX = ".audiences-"
 # tables segment_transitions, segment_performance, campaign_exposures, the library,
 # audiences) are built once, by the full build after them, from the history.
 HISTORY_SELECT = ("+segment_history", "+customer_segment_changes", "+segment_holdouts")
+
+
+def _say(text: str, err: bool = False) -> None:
+    """A line for the user, flushed before dbt's subprocess writes after it."""
+    print(text, file=sys.stderr if err else sys.stdout, flush=True)
 
 
 def has_orders(raw_dir: Path) -> bool:
@@ -49,17 +51,15 @@ def prepare_raw(raw_dir: Path, customers: int, seed: int) -> str:
         written = ", ".join(
             f"{name} ({out.rows:,})" for name, out in report.outputs.items()
         )
-        click.echo(f"converted platform exports in {raw_dir}: {written}")
+        _say(f"converted platform exports in {raw_dir}: {written}")
         return "converted"
     if not has_orders(raw_dir):
         from segmart.generate import generate
 
-        click.echo(
-            f"no exports in {raw_dir}: generating demo data ({customers:,} customers)"
-        )
+        _say(f"no exports in {raw_dir}: generating demo data ({customers:,} customers)")
         generate(out_dir=raw_dir, customers=customers, seed=seed, progress=True)
         return "generated"
-    click.echo(f"using the exports in {raw_dir}")
+    _say(f"using the exports in {raw_dir}")
     return "existing"
 
 
@@ -262,8 +262,8 @@ def build_history(raw_dir: Path, db_path: Path, how: str, months: int) -> int:
     `segmart backfill` is suggested.
 
     Each date is one dbt invocation through `segmart.dbt.run_dbt` (the
-    `segmart backfill` command is a closure inside `segmart.commands.register`,
-    not importable, and runs a full build per date). Only the HISTORY_SELECT
+    `segmart backfill` command, segmart.builds.backfill, runs a full build per
+    date). Only the HISTORY_SELECT
     models run, no data or unit tests: the first date with the seeds and staging
     (`dbt build --resource-type model seed`), the others `dbt run` without
     staging, which is the same at every as_of. The as_of goes in as SEGMART_AS_OF
@@ -279,7 +279,7 @@ def build_history(raw_dir: Path, db_path: Path, how: str, months: int) -> int:
             return 0  # a history already: no need to read the orders file
         newest = newest_order_date(raw_dir)
         if newest is None:
-            click.echo(
+            _say(
                 f"history: no order date readable in {raw_dir}; build past dates "
                 "with `segmart backfill` to fill it"
             )
@@ -287,7 +287,7 @@ def build_history(raw_dir: Path, db_path: Path, how: str, months: int) -> int:
         if history_builds_before(db_path, newest):
             return 0
     dates = history_dates(newest, months)
-    click.echo(
+    _say(
         f"history: building {len(dates)} past as_of date(s) before {newest} "
         f"({dates[0]} .. {dates[-1]}), then the latest"
     )
@@ -307,25 +307,18 @@ def build_history(raw_dir: Path, db_path: Path, how: str, months: int) -> int:
             extra_env={"SEGMART_AS_OF": as_of.isoformat()},
         )
         if not result.success:
-            lines = result.output.splitlines()
-            start = next(
-                (i for i, line in enumerate(lines) if "Completed with" in line),
-                max(0, len(lines) - 40),
-            )
-            click.echo("\n".join(lines[start:]), err=True)
-            click.echo(
+            _say("\n".join(error_lines(result.output)), err=True)
+            _say(
                 f"dbt build of the history as_of {as_of} failed: see the messages "
                 "above (the dates before it are kept)",
                 err=True,
             )
             return result.returncode or 1
-        click.echo(
+        _say(
             f"history [{number}/{len(dates)}] as_of {as_of}: "
             f"{time.monotonic() - began:.0f} s"
         )
-    click.echo(
-        f"history: {len(dates)} past build(s) in {time.monotonic() - started:.0f} s"
-    )
+    _say(f"history: {len(dates)} past build(s) in {time.monotonic() - started:.0f} s")
     return 0
 
 
@@ -354,13 +347,13 @@ def run_pipeline(
             return code
     result = run_dbt(["build"], db_path=db_path, raw_dir=raw_dir.resolve(), echo=True)
     if not result.success:
-        click.echo("dbt build failed: see the messages above", err=True)
+        _say("dbt build failed: see the messages above", err=True)
         return result.returncode or 1
     files = export_audiences(db_path, out_dir)
-    click.echo(f"\naudience files: {len(files)} in {out_dir}")
+    _say(f"\naudience files: {len(files)} in {out_dir}")
     feed = write_change_feed(db_path, out_dir.parent / "changes")
     if feed is not None:
-        click.echo(f"segment changes since the previous build: {feed}")
+        _say(f"segment changes since the previous build: {feed}")
     print_summary(db_path)
     return 0
 

@@ -13,7 +13,9 @@ What dbt-spark does not do by itself, in two parts:
    Python models get the submission method ``session`` (dbt-spark runs them only
    on Databricks, dbt-spark#415), and seed values are quoted (dbt-spark's session
    cursor pastes them into the SQL as they are). ``segmart dbt ARGS`` and
-   ``python -m segmart.spark ARGS`` (:func:`run_dbt_cli`) are dbt with the patch.
+   ``python -m segmart.spark ARGS`` (:func:`run_dbt_cli`) are dbt with the patch,
+   run in-process by :func:`segmart.dbt.dbt_main`; :func:`run_spark_dbt` runs
+   the latter as the subprocess of :func:`segmart.dbt.run_dbt`.
 
 The local Spark keeps its warehouse, metastore and raw Parquet files under
 ``SEGMART_SPARK_DIR`` (default ``.spark`` in the project).
@@ -34,6 +36,7 @@ import duckdb
 import pyarrow as pa
 
 from segmart.contract import PROJECT_DIR
+from segmart.dbt import dbt_main, run_dbt
 
 
 def spark_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -139,9 +142,8 @@ def run_spark_dbt(
     target_path: Path | None = None,
     extra_env: Mapping[str, str] | None = None,
 ):
-    """run_dbt() on the `spark` target, through ``segmart dbt`` (Python models)."""
-    from segmart.dbt import run_dbt
-
+    """run_dbt() on the `spark` target, its subprocess ``python -m segmart.spark``
+    (dbt with the patch: Python models and seeds on ``method: session``)."""
     env = {"SEGMART_TARGET": "spark", **dict(extra_env or {})}
     env["SEGMART_SPARK_DIR"] = str(spark_dir({**os.environ, **env}))
     return run_dbt(
@@ -265,33 +267,20 @@ def patch_dbt_spark() -> None:
     SparkAdapter._segmart_patched = True
 
 
-def run_dbt_cli(args: Sequence[str]) -> int:
-    """dbt's command line, with :func:`patch_dbt_spark` applied; the exit code."""
-    from dbt.cli.main import dbtRunner
-
+def _patch_if_available() -> None:
     try:
         patch_dbt_spark()
     except ImportError:  # no dbt-spark: other targets need nothing added
         pass
-    result = dbtRunner().invoke(list(args))
-    if result.success:
-        return 0
-    return 2 if result.exception is not None else 1
 
 
-def register(cli_group: Any) -> None:
-    """Add the ``dbt`` command to a click group."""
-    import click
+def run_dbt_cli(args: Sequence[str]) -> int:
+    """dbt's command line, with :func:`patch_dbt_spark` applied; the exit code.
 
-    @cli_group.command(
-        "dbt",
-        context_settings={"ignore_unknown_options": True, "help_option_names": []},
-    )
-    @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-    def dbt_command(args: tuple[str, ...]) -> None:
-        """dbt, with Python models and seeds working on the `spark` target's
-        `method: session` (e.g. `segmart dbt build --target spark`)."""
-        sys.exit(run_dbt_cli(args))
+    The in-process branch of :mod:`segmart.dbt` (:func:`segmart.dbt.dbt_main`):
+    the patch must be in the process that holds dbt's Spark session.
+    """
+    return dbt_main(args, prepare=_patch_if_available)
 
 
 if __name__ == "__main__":

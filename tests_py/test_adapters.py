@@ -1085,7 +1085,7 @@ def test_detect_and_convert_commands(tmp_path):
     import click
     from click.testing import CliRunner
 
-    from segmart.adapters import register
+    from segmart.cli.adapters import register
 
     @click.group()
     def cli() -> None:

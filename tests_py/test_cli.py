@@ -18,8 +18,9 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from segmart import commands
+from segmart import builds
 from segmart.cli import main
+from segmart.dbt import DbtRun
 from segmart.segments import qa_page
 
 EARLIER = date(2026, 3, 31)
@@ -208,9 +209,9 @@ def test_build_without_a_raw_folder_fails_cleanly(tmp_path):
 
 
 def test_backfill_dates_are_oldest_first_and_inclusive():
-    dates = commands.backfill_dates(date(2026, 1, 31), date(2026, 3, 31), 29)
+    dates = builds.backfill_dates(date(2026, 1, 31), date(2026, 3, 31), 29)
     assert dates == [date(2026, 1, 31), date(2026, 3, 1), date(2026, 3, 30)]
-    assert commands.backfill_dates(date(2026, 1, 1), date(2026, 1, 1), 7) == [
+    assert builds.backfill_dates(date(2026, 1, 1), date(2026, 1, 1), 7) == [
         date(2026, 1, 1)
     ]
 
@@ -221,9 +222,9 @@ def test_backfill_runs_each_date_in_order_and_stops_at_a_failure(tmp_path, monke
     def fake(args, **kwargs):
         calls.append((args, kwargs["dbt_vars"].get("as_of")))
         failed = kwargs["dbt_vars"].get("as_of") == "2026-01-15"
-        return commands.BuildResult(1 if failed else 0, "Completed with 1 error\n")
+        return DbtRun(1 if failed else 0, "Completed with 1 error\n")
 
-    monkeypatch.setattr(commands, "run_dbt_progress", fake)
+    monkeypatch.setattr(builds, "run_dbt", fake)
     base = ["backfill", "--db", tmp_path / "x", "--raw-dir", tmp_path]
     ok = invoke(*base, "--from", "2025-12-01", "--to", "2025-12-31", "--every", "15")
     assert ok.exit_code == 0, ok.output

@@ -29,6 +29,7 @@ import pytest
 import requests
 from click.testing import CliRunner
 
+from segmart.cli.export import register
 from segmart.notify import (
     NotifyError,
     batch_key,
@@ -36,7 +37,6 @@ from segmart.notify import (
     notify,
     read_feed,
     read_state,
-    register,
 )
 
 TIMEOUT = 1.0  # the client's timeout in these tests; "slow" answers after 2.5 s

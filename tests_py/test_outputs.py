@@ -362,7 +362,7 @@ def test_audience_export_command(tmp_path):
     import click
     from click.testing import CliRunner
 
-    from segmart.outputs import register
+    from segmart.cli.export import register
 
     @click.group()
     def cli() -> None:

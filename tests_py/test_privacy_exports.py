@@ -409,7 +409,7 @@ def test_convert_command_names_the_mapping_and_the_path(tmp_path):
     import click
     from click.testing import CliRunner
 
-    from segmart.adapters import register
+    from segmart.cli.adapters import register
 
     @click.group()
     def cli() -> None:

@@ -10,7 +10,6 @@ import csv
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from segmart.outputs.formats import (
     AUDIENCE_FIELDS,
@@ -33,8 +32,13 @@ from segmart.outputs.normalise import (
     sha256_hex,
 )
 
+# One import format per channel for the files written after each build:
+# a Klaviyo list import for email and SMS, a hashed Meta customer list for ads.
+CHANNEL_FORMATS = {"email": "klaviyo", "sms": "klaviyo", "paid_social": "meta"}
+
 __all__ = [
     "AUDIENCE_FIELDS",
+    "CHANNEL_FORMATS",
     "FORMATS",
     "FORMULA_TRIGGERS",
     "HASHED_FORMATS",
@@ -50,7 +54,6 @@ __all__ = [
     "normalise_email",
     "read_audience_csv",
     "read_audience_table",
-    "register",
     "sha256_hex",
     "write_audience",
 ]
@@ -80,72 +83,3 @@ def read_audience_table(
         names = [d[0].lower() for d in cursor.description]
         rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
     return [r for r in rows if segment is None or r.get("segment_name") == segment]
-
-
-def register(cli_group: Any) -> None:
-    """Add the ``audience-export`` command to a click group."""
-    import click
-
-    @cli_group.command("audience-export")
-    @click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(sorted(FORMATS)),
-        required=True,
-        help="Target platform's import format.",
-    )
-    @click.option(
-        "--input",
-        "input_csv",
-        type=click.Path(exists=True, dir_okay=False, path_type=Path),
-        help="Audience CSV (email, phone, first_name, last_name, country, "
-        "segment_name, offer_hint).",
-    )
-    @click.option(
-        "--db",
-        type=click.Path(exists=True, dir_okay=False, path_type=Path),
-        envvar="SEGMART_DB_PATH",
-        help="Read the audience from this DuckDB database instead (with --table).",
-    )
-    @click.option("--table", help="Audience table or view in --db.")
-    @click.option("--segment", help="Only this segment's rows.")
-    @click.option(
-        "--default-country",
-        help="ISO country for phones written without country code (e.g. US).",
-    )
-    @click.option(
-        "--out",
-        "out_path",
-        type=click.Path(dir_okay=False, path_type=Path),
-        required=True,
-    )
-    def audience_export(
-        fmt: str,
-        input_csv: Path | None,
-        db: Path | None,
-        table: str | None,
-        segment: str | None,
-        default_country: str | None,
-        out_path: Path,
-    ) -> None:
-        """Write an audience import file for an ESP, CRM or ad platform."""
-        if input_csv is not None:
-            rows: Any = read_audience_csv(input_csv, segment)
-        elif db is not None and table:
-            rows = read_audience_table(db, table, segment)
-        else:
-            raise click.UsageError("give --input, or --db with --table")
-        built = write_audience(rows, fmt, out_path, default_country)
-        click.echo(f"{out_path}: {len(built.rows)} rows ({fmt})")
-        for reason, count in sorted(built.skipped.items()):
-            click.echo(f"  skipped {count}: {reason}")
-        if built.phones_dropped:
-            click.echo(
-                f"  {built.phones_dropped} phone(s) left out: no country code "
-                "(set --default-country)"
-            )
-        if built.emails_dropped:
-            click.echo(
-                f"  {built.emails_dropped} email(s) left out: they start with a "
-                "spreadsheet formula character"
-            )

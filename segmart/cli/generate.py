@@ -1,18 +1,12 @@
-"""The segmart command line: one entry point, one sub-command per job."""
+"""``segmart generate``: demo exports for every file of the raw-export contract
+(segmart.generate)."""
 
 from __future__ import annotations
 
-import sys
 from datetime import date
 from pathlib import Path
 
 import click
-
-
-@click.group()
-@click.version_option(package_name="segmart")
-def main() -> None:
-    """segmart: turn a shop's raw exports into a governed segment library."""
 
 
 def _shape_rows() -> list[dict[str, str]]:
@@ -57,7 +51,7 @@ def _shape_help() -> str:
     )
 
 
-@main.command(epilog=_shape_help())
+@click.command(epilog=_shape_help())
 @click.option(
     "--customers", type=click.IntRange(min=1), default=5000, show_default=True
 )
@@ -118,94 +112,6 @@ def generate(
         click.echo(f"{name:<18} {rows:>12,} rows")
 
 
-@main.command()
-@click.option(
-    "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar="SEGMART_DB_PATH",
-    default=Path("segmart.duckdb"),
-    show_default=True,
-)
-def summary(db: Path) -> None:
-    """Print a short summary of the last build (customers, segments, quarantine)."""
-    from segmart.summary import print_summary
-
-    print_summary(db)
-
-
-@main.command()
-@click.option(
-    "--raw-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    envvar="SEGMART_RAW_DIR",
-    default=Path("data/raw"),
-    show_default=True,
-    help="Exports to build from: contract files or platform exports (converted in"
-    " place). An empty folder gets demo data.",
-)
-@click.option(
-    "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar="SEGMART_DB_PATH",
-    default=Path("segmart.duckdb"),
-    show_default=True,
-)
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("data/out/audiences"),
-    show_default=True,
-    help="Where the audience import files go.",
-)
-@click.option("--demo-customers", type=click.IntRange(min=1), default=5000)
-@click.option("--seed", type=int, default=7)
-@click.option(
-    "--history-months",
-    type=click.IntRange(min=0),
-    default=6,
-    show_default=True,
-    help="Before the first build (new demo data or no earlier build), build the"
-    " last day of each of this many past months, so the history fills. 0: none.",
-)
-def run(
-    raw_dir: Path,
-    db: Path,
-    out: Path,
-    demo_customers: int,
-    seed: int,
-    history_months: int,
-) -> None:
-    """The main job: prepare the exports, dbt build, write audiences, summarise."""
-    from segmart.run import resolve, run_pipeline
-
-    code = run_pipeline(
-        resolve(raw_dir),
-        resolve(db),
-        resolve(out),
-        customers=demo_customers,
-        seed=seed,
-        history_months=history_months,
-    )
-    sys.exit(code)
-
-
-def _register_plugins() -> None:
-    from segmart import (
-        adapters,
-        commands,
-        load,
-        notify,
-        outputs,
-        pg_build,
-        publish,
-        spark,
-    )
-
-    for module in (adapters, outputs, notify, commands, load, pg_build, publish, spark):
-        module.register(main)
-
-
-_register_plugins()
-
-if __name__ == "__main__":
-    sys.exit(main())
+def register(group: click.Group) -> None:
+    """Add generate to `group`."""
+    group.add_command(generate)
