@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from segmart.dbt import DbtRun, run_dbt
+from segmart.dbt import NO_UNIT_TESTS, DbtRun, run_dbt
 from segmart.errors import UserError
 
 Progress = Callable[[str], None]
@@ -66,8 +66,9 @@ class Build:
     target_path: Path | None = None
 
     def args(self, full_refresh: bool | None = None) -> list[str]:
-        """``dbt build`` with the selection (and --full-refresh)."""
-        args = ["build"]
+        """``dbt build`` with the selection (and --full-refresh), unit tests
+        left out (segmart.dbt.NO_UNIT_TESTS)."""
+        args = ["build", *NO_UNIT_TESTS]
         if self.select:
             args += ["--select", *self.select]
         if self.exclude:

@@ -29,6 +29,11 @@ from pathlib import Path
 from segmart.contract import PROJECT_DIR
 
 # dbt's log line of a finished node: "12 of 80 OK created ..." (not "... START").
+# What segmart's own builds (segmart run, build, backfill) leave out: the unit
+# tests check the models' logic on hand-made rows, not the shop's data, so they run
+# in `make test` (tests_py/test_unit_tests.py) and in a plain `dbt build`, not in
+# every production build, where they were a third of a small shop's build time.
+NO_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
 _NODE_DONE = re.compile(r"\b(\d+) of (\d+) (?!START\b)[A-Z]")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 

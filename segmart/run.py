@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from segmart.contract import PROJECT_DIR
-from segmart.dbt import error_lines, run_dbt
+from segmart.dbt import NO_UNIT_TESTS, error_lines, run_dbt
 from segmart.outputs import CHANNEL_FORMATS
 
 CONTRACT_SUFFIXES = (".csv", ".csv.gz", ".parquet")
@@ -345,7 +345,9 @@ def run_pipeline(
         code = build_history(raw_dir.resolve(), db_path, how, history_months)
         if code:
             return code
-    result = run_dbt(["build"], db_path=db_path, raw_dir=raw_dir.resolve(), echo=True)
+    result = run_dbt(
+        ["build", *NO_UNIT_TESTS], db_path=db_path, raw_dir=raw_dir.resolve(), echo=True
+    )
     if not result.success:
         _say("dbt build failed: see the messages above", err=True)
         return result.returncode or 1

@@ -13,12 +13,10 @@ import duckdb
 import pytest
 
 from segmart.contract import PROJECT_DIR
-from segmart.dbt import run_dbt
+from segmart.dbt import NO_UNIT_TESTS, run_dbt
 
 FIXTURES = Path(__file__).parent / "fixtures"
-# dbt arguments that leave the unit tests out of a build (they run once per
-# session, in tests_py/test_unit_tests.py)
-NO_UNIT_TESTS = ["--exclude-resource-type", "unit_test"]
+
 # The raw-export tables that have a staging base model, from the model files.
 BASE_TABLES = sorted(
     path.stem.removeprefix("base_shop__")

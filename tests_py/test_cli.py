@@ -229,7 +229,8 @@ def test_backfill_runs_each_date_in_order_and_stops_at_a_failure(tmp_path, monke
     ok = invoke(*base, "--from", "2025-12-01", "--to", "2025-12-31", "--every", "15")
     assert ok.exit_code == 0, ok.output
     assert [c[1] for c in calls] == ["2025-12-01", "2025-12-16", "2025-12-31", None]
-    assert all(c[0] == ["build"] for c in calls)
+    # production builds leave the unit tests out (make test runs them)
+    assert all(c[0] == ["build", "--exclude-resource-type", "unit_test"] for c in calls)
 
     calls.clear()
     failed = invoke(
@@ -244,10 +245,12 @@ def test_backfill_runs_each_date_in_order_and_stops_at_a_failure(tmp_path, monke
         "--no-latest", "--full-refresh", "--select", "segment_history+",
     )  # fmt: skip
     assert refresh.exit_code == 0, refresh.output
+    no_unit = ["--exclude-resource-type", "unit_test"]
     assert calls == [
-        (["build", "--select", "segment_history+", "--full-refresh"], "2026-01-01"),
-        (["build", "--select", "segment_history+"], "2026-01-02"),
-    ]
+        (["build", *no_unit, "--select", "segment_history+", "--full-refresh"],
+         "2026-01-01"),
+        (["build", *no_unit, "--select", "segment_history+"], "2026-01-02"),
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize(
