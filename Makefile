@@ -47,8 +47,11 @@ browser:
 # Everything: the DuckDB suite, the PostgreSQL build (a local server the tests
 # start, scripts/pg_start.sh) with its BI-role test, and the local Spark build,
 # each with its equality to DuckDB (on Spark also the generated messy data set).
+# Two workers (pytest-xdist): a dbt build keeps about one core busy, so two
+# modules build side by side; --dist loadscope keeps a module on one worker, so
+# its module fixtures are built once.
 test: setup lint browser
-	SEGMART_SPARK_GENERATED=1 $(BIN)/pytest --durations=25
+	SEGMART_SPARK_GENERATED=1 $(BIN)/pytest -n 2 --dist loadscope --durations=25
 
 # Only the Spark build and the DuckDB = Spark equality.
 test-spark: setup

@@ -82,6 +82,13 @@ def nodes_done(line: str) -> tuple[int, int] | None:
     return (int(match.group(1)), int(match.group(2))) if match else None
 
 
+def default_target_path(project_dir: Path = PROJECT_DIR) -> Path:
+    """Where dbt writes its artifacts when no --target-path is given: dbt's own
+    DBT_TARGET_PATH when set (the test workers set one each), else target/."""
+    configured = os.environ.get("DBT_TARGET_PATH")
+    return Path(configured) if configured else project_dir / "target"
+
+
 def dbt_executable() -> str:
     """The dbt next to the running interpreter (the project venv), else PATH's."""
     candidate = Path(sys.executable).parent / "dbt"
@@ -135,7 +142,7 @@ def run_dbt(
     if raw_dir is not None:
         env["SEGMART_RAW_DIR"] = str(raw_dir)
     env.update(extra_env or {})
-    target = target_path or project_dir / "target"
+    target = target_path or default_target_path(project_dir)
     command = list(executable) if executable else [dbt_executable()]
     cli = [*command, *args, "--project-dir", str(project_dir)]
     cli += ["--target-path", str(target), "--log-path", str(target / "logs")]

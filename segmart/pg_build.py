@@ -30,7 +30,7 @@ import duckdb
 import pyarrow as pa
 
 from segmart.contract import PROJECT_DIR
-from segmart.dbt import DbtRun, run_dbt
+from segmart.dbt import DbtRun, default_target_path, run_dbt
 from segmart.engines import PgSettings
 
 PYTHON_MODELS = ("int_customers_predicted", "int_text_signals")
@@ -86,7 +86,7 @@ def pg_build(
 ) -> PgBuildResult:
     """dbt build on the `postgres` target in three steps (module docstring)."""
     settings = settings or PgSettings.from_env()
-    target_path = target_path or PROJECT_DIR / "target"
+    target_path = target_path or default_target_path()
     env = {
         "SEGMART_TARGET": "postgres",
         "SEGMART_PG_HOST": settings.host,

@@ -294,9 +294,9 @@ def _pii_tagged(manifest: Path | None) -> dict[tuple[str, str], set[str]]:
     """(schema, relation) -> the columns tagged pii in dbt's manifest.json ("*":
     the whole relation is). `manifest` None: the project's, when there is one."""
     if manifest is None:
-        from segmart.contract import PROJECT_DIR
+        from segmart.dbt import default_target_path
 
-        manifest = PROJECT_DIR / "target" / "manifest.json"
+        manifest = default_target_path() / "manifest.json"
         if not manifest.exists():
             return {}
     try:

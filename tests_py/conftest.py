@@ -6,6 +6,7 @@ assert on the resulting DuckDB files (opened read-only).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,6 +25,18 @@ BASE_TABLES = sorted(
         "base_shop__*.sql"
     )
 )
+
+
+def pytest_configure(config) -> None:
+    """`make test` runs two pytest workers (pytest-xdist, one module at a time
+    each): each worker's dbt runs without a --target-path of their own write
+    their artifacts to a folder of that worker (dbt's DBT_TARGET_PATH, which
+    segmart.dbt honours), so two builds never share target/."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        os.environ.setdefault(
+            "DBT_TARGET_PATH", str(PROJECT_DIR / "target" / f"pytest-{worker}")
+        )
 
 
 def raw_values_breaches(
