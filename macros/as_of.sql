@@ -1,19 +1,20 @@
-{#- Build-wide constants, each computed once in int_build_context. -#}
+{#- Build-wide constants, each computed once in int_build_context. The macros
+    build an expression, not a dependency: a model that uses them reads
+    int_build_context itself, in a CTE named build_context:
+
+        with build_context as (
+            select * from {{ ref('int_build_context') }}
+        ),
+-#}
 
 {#- The evaluation date of the build (doc `as_of`), as a scalar expression. -#}
 {% macro as_of_date() -%}
-    (
-        select build_context.as_of_date
-        from {{ ref('int_build_context') }} as build_context
-    )
+    (select build_context.as_of_date from build_context)
 {%- endmacro %}
 
 {#- The currency every amount is converted to (doc `base_currency`). -#}
 {% macro base_currency() -%}
-    (
-        select build_context.base_currency
-        from {{ ref('int_build_context') }} as build_context
-    )
+    (select build_context.base_currency from build_context)
 {%- endmacro %}
 
 {#- Days from `start` to `end` (dates), engine-independent, as a bigint (an

@@ -275,9 +275,15 @@
     and hyphens do not matter; unknown values become 'other'.
     join_enums(relation, {column: domain, ...}) selects every column of
     `relation` and, for each mapped column, the seed's value as <column>__enum
-    (null when the seed has no such variant); map_enum(column) reads it. A model
-    puts the join in a CTE of its own and parses from it:
+    (null when the seed has no such variant); map_enum(column) reads it. The
+    macro builds the join, not the dependency: the model reads the seed itself,
+    in a CTE named enum_values, puts the join in a CTE of its own and parses
+    from it:
 
+        with enum_values as (
+            select * from {{ ref('enum_values') }}
+        ),
+        ...
         enums as {{ inlined_cte() }} (
             {{ join_enums('source', {'channel': 'message_channel'}) }}
         ),
@@ -295,7 +301,7 @@
         {%- endfor %}
     from {{ relation }}
     {%- for column, domain in columns.items() %}
-    left join {{ ref('enum_values') }} as {{ column }}_enum
+    left join enum_values as {{ column }}_enum
         on
             {{ column }}_enum.domain = '{{ domain }}'
             and {{ column }}_enum.variant = replace(

@@ -1,5 +1,10 @@
 -- Customers who unsubscribed from a campaign's message (event with its campaign id).
-with events as (
+-- the build's as_of date and base currency (macros as_of_date, base_currency)
+with build_context as (
+    select * from {{ ref('int_build_context') }}
+),
+
+events as (
     select * from {{ ref('stg_shop__engagement_events') }}
     where
         event_type = 'unsubscribed'

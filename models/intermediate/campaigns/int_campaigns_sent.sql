@@ -1,6 +1,11 @@
 -- Campaigns sent up to as_of, with the end of their attribution window
 -- (var attribution_window_days, default 7) and whether it has closed by as_of.
-with campaigns as (
+-- the build's as_of date and base currency (macros as_of_date, base_currency)
+with build_context as (
+    select * from {{ ref('int_build_context') }}
+),
+
+campaigns as (
     select * from {{ ref('stg_shop__campaigns') }}
     where sent_at is not null and cast(sent_at as date) <= {{ as_of_date() }}
 ),

@@ -9,7 +9,12 @@
     ('email', 'clicked', 'clicks'), ('sms', 'sent', 'sends'), ('sms', 'clicked', 'clicks'),
 ] %}
 
-with customers as (
+-- the build's as_of date and base currency (macros as_of_date, base_currency)
+with build_context as (
+    select * from {{ ref('int_build_context') }}
+),
+
+customers as (
     select * from {{ ref('int_customers_identified') }}
 ),
 

@@ -1,7 +1,12 @@
 -- One row per customer with at least one order up to as_of: counts, dates, money
 -- (base currency), rates, purchase rhythm and the BG/NBD inputs (x, t_x, T in days).
 -- Period figures date refunds by when they happened.
-with orders as (
+-- the build's as_of date and base currency (macros as_of_date, base_currency)
+with build_context as (
+    select * from {{ ref('int_build_context') }}
+),
+
+orders as (
     select * from {{ ref('int_orders_margined') }}
     where customer_key is not null
 ),

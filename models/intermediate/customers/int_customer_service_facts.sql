@@ -1,5 +1,10 @@
 -- One row per customer: support tickets up to as_of. Null without a ticket export.
-with customers as (
+-- the build's as_of date and base currency (macros as_of_date, base_currency)
+with build_context as (
+    select * from {{ ref('int_build_context') }}
+),
+
+customers as (
     select * from {{ ref('int_customers_identified') }}
 ),
 

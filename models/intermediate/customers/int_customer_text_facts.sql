@@ -1,7 +1,12 @@
 -- One row per customer: what their tickets and reviews say (int_text_signals), up
 -- to as_of. Ticket columns are null without a ticket export, review columns null
 -- without a review export.
-with customers as (
+-- the build's as_of date and base currency (macros as_of_date, base_currency)
+with build_context as (
+    select * from {{ ref('int_build_context') }}
+),
+
+customers as (
     select * from {{ ref('int_customers_identified') }}
 ),
 

@@ -2,7 +2,12 @@
 -- customer record created up to as_of. Several customer ids with one email are
 -- one customer; the newest record (by consent update, then creation) gives the
 -- attributes. Erased emails are not customers.
-with customers as (
+-- the build's as_of date and base currency (macros as_of_date, base_currency)
+with build_context as (
+    select * from {{ ref('int_build_context') }}
+),
+
+customers as (
     select * from {{ ref('stg_shop__customers') }}
     where
         email is not null

@@ -2,7 +2,12 @@
 -- currency has rate 1 on every day. A day with no published rate takes the
 -- nearest earlier one; days before a currency's first rate have none, so their
 -- amounts are missing (and counted), never converted at 1.0.
-with rates as (
+-- the build's as_of date and base currency (macros as_of_date, base_currency)
+with build_context as (
+    select * from {{ ref('int_build_context') }}
+),
+
+rates as (
     select * from {{ ref('stg_shop__fx_rates') }}
     where currency <> {{ base_currency() }}
 ),

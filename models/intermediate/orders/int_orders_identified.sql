@@ -2,7 +2,12 @@
 -- The email is the order's own, else the email of its customer record (an order
 -- with only a customer id still joins). Erased identities are removed: their
 -- orders stay, with no email and no customer_key.
-with orders as (
+-- the build's as_of date and base currency (macros as_of_date, base_currency)
+with build_context as (
+    select * from {{ ref('int_build_context') }}
+),
+
+orders as (
     select * from {{ ref('stg_shop__orders') }}
 ),
 

@@ -2,7 +2,12 @@
 -- they happened. A refund beyond what is left of the order's total is capped (the
 -- excess is kept in refund_excess_amount and counted by a test). A return gives
 -- back a share of the order's product cost (returned_cost_recovered).
-with refunds as (
+-- the build's as_of date and base currency (macros as_of_date, base_currency)
+with build_context as (
+    select * from {{ ref('int_build_context') }}
+),
+
+refunds as (
     select * from {{ ref('stg_shop__refunds') }}
     where cast(refunded_at as date) <= {{ as_of_date() }}
 ),

@@ -5,7 +5,12 @@
 -- Every customer x segment ever matched, with its holdout group for the current
 -- experiment (var holdout_experiment). Assignment is a hash (macro holdout_group),
 -- so it is the same on every build; rows are only ever added, never changed.
-with membership as (
+-- the build's as_of date and base currency (macros as_of_date, base_currency)
+with build_context as (
+    select * from {{ ref('int_build_context') }}
+),
+
+membership as (
     select * from {{ ref('int_segment_memberships') }}
     where not is_fallback
 ),

@@ -19,7 +19,12 @@
     specs, ref('int_customer_profile'), warn=false
 ) %}
 
-with history as (
+-- the build's as_of date and base currency (macros as_of_date, base_currency)
+with build_context as (
+    select * from {{ ref('int_build_context') }}
+),
+
+history as (
     select * from {{ ref('segment_membership_history') }}
 ),
 

@@ -13,7 +13,12 @@
 -- was the primary segment.
 -- On Spark (no delete on Parquet) the table is partitioned by as_of_date and a
 -- build overwrites its date's partition.
-with memberships as (
+-- the build's as_of date and base currency (macros as_of_date, base_currency)
+with build_context as (
+    select * from {{ ref('int_build_context') }}
+),
+
+memberships as (
     select * from {{ ref('int_segment_memberships') }}
 ),
 

@@ -10,10 +10,16 @@
 -- segment, plus the fallback segment for customers who matched none (so every
 -- customer has a primary row on every date; int_segment_memberships decides both).
 -- Each build replaces the rows of its own as_of date, so building a date twice
--- gives the same rows and past dates can be backfilled (oldest first). A full refresh starts the history again.
+-- gives the same rows and past dates can be backfilled (oldest first). A full
+-- refresh starts the history again.
 -- On Spark (no delete on Parquet) the table is partitioned by as_of_date and a
 -- build overwrites its date's partition.
-with memberships as (
+-- the build's as_of date and base currency (macros as_of_date, base_currency)
+with build_context as (
+    select * from {{ ref('int_build_context') }}
+),
+
+memberships as (
     select * from {{ ref('int_segment_memberships') }}
 ),
 

@@ -1,10 +1,13 @@
 -- Every raw campaign row, parsed, with its quarantine reason and row_status.
 -- Key campaign_id; the newest sent_at wins, then the last in the file.
-{%- set contract = [
-    'campaign_id', 'name', 'channel', 'segment', 'experiment', 'sent_at', 'offer'
-] %}
+{%- set contract = shop_contract('campaigns') %}
 
-with source as {{ inlined_cte() }} (
+-- the known values of the enumerated columns (macro join_enums joins them)
+with enum_values as (
+    select * from {{ ref('enum_values') }}
+),
+
+source as {{ inlined_cte() }} (
     select * from {{ source('shop', 'campaigns') }}
 ),
 

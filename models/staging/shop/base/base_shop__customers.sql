@@ -1,11 +1,6 @@
 -- Every raw customer row, parsed, with its quarantine reason and row_status.
 -- Key customer_id; the newest consent_updated_at wins, then the newest created_at.
-{%- set contract = [
-    'customer_id', 'email', 'phone', 'first_name', 'last_name', 'created_at',
-    'country', 'region', 'city', 'postal_code', 'language', 'company_name',
-    'company_size', 'industry', 'tags', 'email_consent', 'sms_consent',
-    'consent_updated_at'
-] %}
+{%- set contract = shop_contract('customers') %}
 
 with source as {{ inlined_cte() }} (
     select * from {{ source('shop', 'customers') }}

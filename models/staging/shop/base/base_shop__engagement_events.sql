@@ -1,15 +1,18 @@
 -- Every raw email/SMS engagement event, parsed, with its quarantine reason and
 -- row_status. Key event_id; the newest occurred_at wins.
-{%- set contract = [
-    'event_id', 'email', 'channel', 'event_type', 'campaign_id', 'occurred_at'
-] %}
+{%- set contract = shop_contract('engagement_events') %}
 
 {{ config(
     pre_hook="{{ forget_rewritten_lines(source('shop', 'engagement_events'), " ~ contract ~ ") }}",
     **base_model_config()
 ) }}
 
-with source as {{ materialized_cte() if is_incremental() else inlined_cte() }} (
+-- the known values of the enumerated columns (macro join_enums joins them)
+with enum_values as (
+    select * from {{ ref('enum_values') }}
+),
+
+source as {{ materialized_cte() if is_incremental() else inlined_cte() }} (
     {{ incremental_source(
         source('shop', 'engagement_events'), contract, 'event_id', 'occurred_at',
         is_incremental()

@@ -2,7 +2,7 @@
 -- reason and row_status. Key email; the earliest request wins (the duty to erase
 -- starts with the first). Only the email can quarantine a request: a bad date is
 -- counted and staged as null, so an erasure is never lost to a date.
-{%- set contract = ['email', 'requested_at'] %}
+{%- set contract = shop_contract('erasure_requests') %}
 
 with source as {{ inlined_cte() }} (
     select * from {{ source('shop', 'erasure_requests') }}

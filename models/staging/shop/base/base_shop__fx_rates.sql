@@ -1,6 +1,6 @@
 -- Every raw FX rate row, parsed, with its quarantine reason and row_status.
 -- Key (currency, rate_date); the last row in the file wins.
-{%- set contract = ['currency', 'rate_date', 'rate_to_base'] %}
+{%- set contract = shop_contract('fx_rates') %}
 
 with source as {{ inlined_cte() }} (
     select * from {{ source('shop', 'fx_rates') }}

@@ -1,9 +1,7 @@
 -- Every raw order line, parsed, with its quarantine reason and row_status.
 -- Key (order_id, line_id); when a line appears in several versions, the one
 -- further down the file wins (exports append changes).
-{%- set contract = [
-    'order_id', 'line_id', 'sku', 'quantity', 'unit_price', 'line_discount'
-] %}
+{%- set contract = shop_contract('order_lines') %}
 
 {{ config(
     pre_hook="{{ forget_rewritten_lines(source('shop', 'order_lines'), " ~ contract ~ ") }}",

@@ -1,9 +1,5 @@
 -- Every raw order row, parsed, with its quarantine reason and row_status.
-{%- set contract = [
-    'order_id', 'customer_id', 'email', 'ordered_at', 'updated_at', 'currency',
-    'status', 'channel', 'subtotal', 'discount_total', 'discount_codes',
-    'shipping_charged', 'tax_total', 'total', 'shipping_cost'
-] %}
+{%- set contract = shop_contract('orders') %}
 {%- set money = [
     'subtotal', 'discount_total', 'shipping_charged', 'tax_total', 'total',
     'shipping_cost'
@@ -14,7 +10,12 @@
     **base_model_config()
 ) }}
 
-with source as {{ materialized_cte() if is_incremental() else inlined_cte() }} (
+-- the known values of the enumerated columns (macro join_enums joins them)
+with enum_values as (
+    select * from {{ ref('enum_values') }}
+),
+
+source as {{ materialized_cte() if is_incremental() else inlined_cte() }} (
     {{ incremental_source(
         source('shop', 'orders'), contract, 'order_id', 'coalesce(updated_at, ordered_at)',
         is_incremental()

@@ -1,9 +1,6 @@
 -- Every raw product row, parsed, with its quarantine reason and row_status.
 -- Key sku; the version with the newest updated_at wins, then the last in the file.
-{%- set contract = [
-    'sku', 'product_name', 'category', 'unit_cost', 'price', 'inventory_quantity',
-    'updated_at'
-] %}
+{%- set contract = shop_contract('products') %}
 
 with source as {{ inlined_cte() }} (
     select * from {{ source('shop', 'products') }}

@@ -1,8 +1,6 @@
 -- Every raw refund row, parsed, with its quarantine reason and row_status.
 -- Key refund_id; the newest refunded_at wins.
-{%- set contract = [
-    'refund_id', 'order_id', 'refunded_at', 'amount', 'is_return', 'reason'
-] %}
+{%- set contract = shop_contract('refunds') %}
 
 with source as {{ inlined_cte() }} (
     select * from {{ source('shop', 'refunds') }}

@@ -1,6 +1,6 @@
 -- Every raw product review, parsed, with its quarantine reason and row_status.
 -- Key review_id; the newest created_at wins.
-{%- set contract = ['review_id', 'email', 'sku', 'rating', 'body', 'created_at'] %}
+{%- set contract = shop_contract('reviews') %}
 
 with source as {{ inlined_cte() }} (
     select * from {{ source('shop', 'reviews') }}

@@ -2,9 +2,14 @@
 -- Key (email, channel); the newest suppressed_at wins. Only the email (the key)
 -- can quarantine a suppression: a bad date is counted and staged as null, so a
 -- suppression is never lost to a date.
-{%- set contract = ['email', 'channel', 'reason', 'suppressed_at'] %}
+{%- set contract = shop_contract('suppressions') %}
 
-with source as {{ inlined_cte() }} (
+-- the known values of the enumerated columns (macro join_enums joins them)
+with enum_values as (
+    select * from {{ ref('enum_values') }}
+),
+
+source as {{ inlined_cte() }} (
     select * from {{ source('shop', 'suppressions') }}
 ),
 

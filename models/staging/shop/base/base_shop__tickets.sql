@@ -1,11 +1,13 @@
 -- Every raw support ticket row, parsed, with its quarantine reason and
 -- row_status. Key ticket_id; the newest updated_at (else created_at) wins.
-{%- set contract = [
-    'ticket_id', 'email', 'created_at', 'updated_at', 'status', 'channel',
-    'subject', 'body', 'satisfaction'
-] %}
+{%- set contract = shop_contract('tickets') %}
 
-with source as {{ inlined_cte() }} (
+-- the known values of the enumerated columns (macro join_enums joins them)
+with enum_values as (
+    select * from {{ ref('enum_values') }}
+),
+
+source as {{ inlined_cte() }} (
     select * from {{ source('shop', 'tickets') }}
 ),
 
