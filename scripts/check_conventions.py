@@ -20,7 +20,9 @@ when there is any:
    and seeds (staging is 1:1 with the exports; reports live in models/quality/);
 6. mart chain: no path of ref() edges runs through more than MAX_MART_CHAIN
    models under models/marts/ (marts are short and wide: the segment machinery
-   is in models/intermediate/segments/).
+   is in models/intermediate/segments/);
+7. hidden edges: no macro of the project calls ref() or source(): a macro
+   builds an expression, and the model that depends on a relation names it.
 
 tests_py/test_conventions.py runs it on the project and on a synthetic manifest.
 """
@@ -30,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -136,6 +139,28 @@ def violations(manifest: dict) -> list[str]:
                 "staging reads its source, seeds and at most one base model"
             )
     found.extend(_mart_chain_violations(manifest))
+    found.extend(_hidden_edges(manifest))
+    return found
+
+
+_JINJA_COMMENT = re.compile(r"\{#.*?#\}", re.S)
+_HIDDEN_EDGE = re.compile(r"\b(ref|source)\s*\(")
+
+
+def _hidden_edges(manifest: dict) -> list[str]:
+    """The project's macros that call ref() or source() (Jinja comments aside)."""
+    found = []
+    for _uid, macro in sorted(manifest.get("macros", {}).items()):
+        if macro.get("package_name") != "segmart":
+            continue
+        code = _JINJA_COMMENT.sub("", macro.get("macro_sql", ""))
+        calls = sorted({m.group(1) for m in _HIDDEN_EDGE.finditer(code)})
+        if calls:
+            found.append(
+                f"hidden edges: macro {macro['name']} calls "
+                f"{' and '.join(c + '()' for c in calls)}; let the model read the "
+                "relation and the macro build an expression over it"
+            )
     return found
 
 

@@ -117,7 +117,28 @@ def test_each_check_reports_its_violation():
         # marts m1 -> ... -> m6 (a chain of 6) and m3 -> m_side (4): one violation
         *chain_of_marts(["m1", "m2", "m3", "m4", "m5", "m6"], side=("m3", "m_side")),
     ]
-    manifest = {"nodes": {node["unique_id"]: node for node in nodes}}
+    macros = {
+        # a macro that joins a seed hides the edge; one that mentions ref() in a
+        # Jinja comment, or names a parameter `relation`, does not
+        "macro.segmart.join_seed": {
+            "name": "join_seed",
+            "package_name": "segmart",
+            "macro_sql": "{% macro join_seed() %}join {{ ref('enum_values') }}"
+            "{% endmacro %}",
+        },
+        "macro.segmart.documented": {
+            "name": "documented",
+            "package_name": "segmart",
+            "macro_sql": "{#- with x as (select * from {{ ref('a') }}) -#}"
+            "{% macro documented(relation) %}{{ relation }}.id{% endmacro %}",
+        },
+        "macro.dbt.ref": {
+            "name": "ref",
+            "package_name": "dbt",
+            "macro_sql": "{% macro ref() %}{{ source('a', 'b') }}{% endmacro %}",
+        },
+    }
+    manifest = {"nodes": {node["unique_id"]: node for node in nodes}, "macros": macros}
     found = conventions.violations(manifest)
     assert found == [
         "docs: int_undocumented: the model has no description",
@@ -128,7 +149,9 @@ def test_each_check_reports_its_violation():
         found[5],
         found[6],
         "mart chain: 6 marts (m1 -> m2 -> m3 -> m4 -> m5 -> m6); at most 5",
+        found[8],
     ], found
+    assert found[8].startswith("hidden edges: macro join_seed calls ref();")
     assert found[3].startswith("primary key: int_unkeyed: ")
     assert found[4].startswith("pii: mart_leaky.phone: personal data in the BI-facing")
     assert found[5] == (
