@@ -51,6 +51,10 @@
 
 {% macro duckdb__land_raw_files() %}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- if not segmart_selection_reads_raw() -%}
+        {%- do log('segmart: no selected node reads the raw exports: landing skipped', info=true) -%}
+        {{ return('') }}
+    {%- endif -%}
     {%- set raw_dir = (var('raw_dir') | string).rstrip('/') -%}
     {%- set raw_schema = var('raw_schema') -%}
     {%- do run_query('create schema if not exists ' ~ raw_schema) -%}
@@ -248,3 +252,23 @@
     {%- do run_query(apply) -%}
     {{ return(true) }}
 {% endmacro %}
+
+
+{#- Whether this invocation needs the raw tables: some selected node reads a
+    source (the base models and the quality reports), or is not a model, seed,
+    data test or exposure of the graph (a unit test reads the landed columns;
+    anything unknown lands, to be safe). `dbt build --select int_segment_candidates+`, the analyst's
+    loop, then skips reading every export again. -#}
+{% macro segmart_selection_reads_raw() %}
+    {%- for uid in selected_resources if not uid.startswith('exposure.') -%}
+        {%- set node = graph.nodes.get(uid) -%}
+        {%- if node is none -%}
+            {{ return(true) }}
+        {%- endif -%}
+        {%- for parent in node.depends_on.nodes if parent.startswith('source.') -%}
+            {{ return(true) }}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ return(selected_resources | length == 0) }}
+{% endmacro %}
+

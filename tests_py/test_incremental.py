@@ -339,7 +339,8 @@ def test_refresh_relabels_what_day2_changed(refreshes):
 def test_parquet_exports_land_only_their_changes_too(tmp_path, generated_raw):
     """orders.parquet: a second land replaces the edited line, adds the new ones
     and leaves the others as landed; raw.orders is then what a full land of the
-    same file gives. Landing runs before anything, so seeding one seed lands."""
+    same file gives. Landing runs before anything, so building one base model
+    lands every export."""
     live = tmp_path / "exports"
     shutil.copytree(generated_raw, live)
     (live / "orders.csv").unlink()
@@ -355,7 +356,7 @@ def test_parquet_exports_land_only_their_changes_too(tmp_path, generated_raw):
 
     def land(db_path: Path) -> None:
         run = run_dbt(
-            ["seed", "--select", "enum_values"],
+            ["run", "--select", "base_shop__fx_rates"],
             db_path=db_path,
             raw_dir=live,
             target_path=tmp_path / f"target_{db_path.stem}",
@@ -382,3 +383,31 @@ def test_parquet_exports_land_only_their_changes_too(tmp_path, generated_raw):
             "select _loaded_at, (select count(*) from raw.orders "
             "where status = 'edited-later') from raw.orders where _raw_row = 1"
         ).fetchall() == [(LANDED_SENTINEL, 0)]
+
+
+def test_a_selection_that_reads_no_export_does_not_land(tmp_path, generated_raw):
+    """The analyst's loop (`--select int_segment_candidates+`) reads no export:
+    landing is skipped, not paid again; a selection with a base model lands."""
+    live = tmp_path / "exports"
+    shutil.copytree(generated_raw, live)
+    db_path = tmp_path / "skip.duckdb"
+
+    def dbt(args: list[str], name: str):
+        run = run_dbt(args, db_path=db_path, raw_dir=live, target_path=tmp_path / name)
+        assert run.success, run.output[-3000:]
+        return run
+
+    def landed_orders() -> int:
+        with duckdb.connect(str(db_path), read_only=True) as con:
+            return con.execute("select count(*) from raw.orders").fetchone()[0]
+
+    first = dbt(["run", "--select", "base_shop__fx_rates"], "first")
+    assert "landing skipped" not in first.output
+    header, lines = read_lines(live / "orders.csv")
+    assert landed_orders() == len(lines)
+    (live / "orders.csv").write_text("\n".join([header, *lines[:-5]]) + "\n")
+    seeded = dbt(["seed", "--select", "enum_values"], "seed")
+    assert "no selected node reads the raw exports: landing skipped" in seeded.output
+    assert landed_orders() == len(lines)
+    dbt(["run", "--select", "base_shop__orders"], "orders")
+    assert landed_orders() == len(lines) - 5
