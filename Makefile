@@ -18,7 +18,7 @@ TIERS ?= S,M,L
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: setup demo test test-spark test-postgres lint browser bench clean
+.PHONY: setup demo test test-spark test-postgres lint browser engines bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,22 @@ lint: setup
 	$(BIN)/ruff format --check segmart tests_py benchmarks models
 	$(BIN)/sqlfluff lint models macros tests analyses
 
+# The engines make test builds on, as Debian packages when the machine has none:
+# a PostgreSQL server (the postgres suite starts its own, scripts/pg_start.sh) and
+# a Java runtime for the local Spark. Under CI=true a suite whose engine is
+# missing fails instead of skipping (tests_py/engines.py).
+engines:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then \
+		$$([ "$$(id -u)" = 0 ] || echo sudo) apt-get update && \
+		DEBIAN_FRONTEND=noninteractive $$([ "$$(id -u)" = 0 ] || echo sudo) \
+			apt-get install -y --no-install-recommends postgresql; \
+	fi
+	@if ! command -v java >/dev/null; then \
+		$$([ "$$(id -u)" = 0 ] || echo sudo) apt-get update && \
+		DEBIAN_FRONTEND=noninteractive $$([ "$$(id -u)" = 0 ] || echo sudo) \
+			apt-get install -y --no-install-recommends openjdk-17-jre-headless; \
+	fi
+
 # Headless Chromium for the report's browser test (Debian packages; CI runs as root).
 browser:
 	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
@@ -50,16 +66,16 @@ browser:
 # Two workers (pytest-xdist): a dbt build keeps about one core busy, so two
 # modules build side by side; --dist loadscope keeps a module on one worker, so
 # its module fixtures are built once.
-test: setup lint browser
+test: setup lint browser engines
 	SEGMART_SPARK_GENERATED=1 $(BIN)/pytest -n 2 --dist loadscope --durations=25
 
 # Only the Spark build and the DuckDB = Spark equality.
-test-spark: setup
+test-spark: setup engines
 	$(BIN)/pytest -m spark
 
 # Only the PostgreSQL build, the BI role and the DuckDB = PostgreSQL equality.
 # The tests start and stop a server of their own.
-test-postgres: setup
+test-postgres: setup engines
 	$(BIN)/pytest -m postgres
 
 bench: setup

@@ -31,24 +31,13 @@ import pytest
 
 from segmart.contract import PROJECT_DIR
 from tests_py.conftest import FIXTURES, build, raw_values_breaches
+from tests_py.engines import postgres_binaries, require
 from tests_py.test_profile import ANN, BOB, CAT, DAN
 
 pytestmark = pytest.mark.postgres
 
 
-def _postgres_binaries() -> str | None:
-    """The folder with initdb, found as scripts/pg_env.sh finds it."""
-    if os.environ.get("SEGMART_PG_BIN"):
-        return os.environ["SEGMART_PG_BIN"]
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-    if found:
-        return str(found[-1].parent)
-    initdb = shutil.which("initdb")
-    return str(Path(initdb).parent) if initdb else None
-
-
-if _postgres_binaries() is None:
-    pytest.skip("no PostgreSQL server binaries (initdb)", allow_module_level=True)
+require(postgres_binaries() is not None, "PostgreSQL (initdb)")
 
 from segmart.load import PgSettings, load  # noqa: E402
 from segmart.pg_build import PgBuildResult, pg_build  # noqa: E402

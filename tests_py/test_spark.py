@@ -16,6 +16,7 @@ and compares the small generated messy data set (a second Spark build, minutes).
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import os
 import shutil
@@ -28,12 +29,12 @@ import duckdb
 import pytest
 
 from tests_py.conftest import FIXTURES, NO_UNIT_TESTS, raw_values_breaches
+from tests_py.engines import require
 
 pytestmark = pytest.mark.spark
 
-pytest.importorskip("pyspark", reason="the spark extra: pip install -e '.[spark]'")
-if shutil.which("java") is None:  # pragma: no cover - depends on the machine
-    pytest.skip("Spark needs Java 17 (java on PATH)", allow_module_level=True)
+require(importlib.util.find_spec("pyspark") is not None, "pyspark (the spark extra)")
+require(shutil.which("java") is not None, "Java 17 for Spark (java on PATH)")
 
 from segmart import spark  # noqa: E402  (after the skips: it needs the extra)
 
