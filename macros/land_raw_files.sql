@@ -59,7 +59,7 @@
     {%- set raw_schema = var('raw_schema') -%}
     {%- do run_query('create schema if not exists ' ~ raw_schema) -%}
     {%- set found = run_query(
-        "select file from glob('" ~ raw_dir ~ "/*')"
+        "select file from glob(" ~ segmart_literal(raw_dir ~ '/*') ~ ")"
     ).columns[0].values() -%}
     {%- do run_query(
         'create or replace table ' ~ raw_schema ~ '._unreadable_lines_pending '
@@ -88,20 +88,22 @@
         {%- else -%}
             {%- set path = candidates[0] -%}
             {%- set meta = run_query(
-                "select size, last_modified::timestamp from read_blob('" ~ path ~ "')"
+                "select size, last_modified::timestamp from read_blob("
+                ~ segmart_literal(path) ~ ")"
             ) -%}
             {%- if meta.rows[0][0] == 0 -%}
                 {%- do run_query(segmart_empty_raw_table(target_table, contract)) -%}
             {%- else -%}
                 {%- set loaded_at = meta.rows[0][1] -%}
                 {%- if path.endswith('.parquet') -%}
-                    {%- set reader = "read_parquet('" ~ path ~ "')" -%}
+                    {%- set reader = "read_parquet(" ~ segmart_literal(path) ~ ")" -%}
                     {%- set rejects = none -%}
                 {%- else -%}
                     {%- set rejects = 'segmart_rejects_' ~ node.name -%}
                     {%- set reader -%}
-                        read_csv('{{ path }}', header = true, all_varchar = true,
-                            delim = '{{ var("csv_delimiter") }}', quote = '"',
+                        read_csv({{ segmart_literal(path) }}, header = true,
+                            all_varchar = true,
+                            delim = {{ segmart_literal(var('csv_delimiter')) }}, quote = '"',
                             escape = '"', null_padding = true, parallel = false,
                             store_rejects = true, rejects_table = '{{ rejects }}',
                             rejects_scan = '{{ rejects }}_scan')
@@ -118,12 +120,12 @@
                     select
                         {%- for col in contract %}
                         {% if col in by_lower -%}
-                            cast("{{ by_lower[col] }}" as varchar)
+                            cast({{ segmart_identifier(by_lower[col]) }} as varchar)
                         {%- else -%}
                             cast(null as varchar)
                         {%- endif %} as {{ col }},
                         {%- endfor %}
-                        '{{ path }}' as _source_file,
+                        {{ segmart_literal(path) }} as _source_file,
                         cast(row_number() over () as bigint) as _raw_row,
                         cast('{{ loaded_at }}' as timestamp) as _loaded_at
                     from {{ reader }}
@@ -146,7 +148,7 @@
                 {%- if rejects -%}
                     {%- do run_query(
                         'insert into ' ~ raw_schema ~ '._unreadable_lines_pending '
-                        ~ "select '" ~ node.name ~ "', '" ~ path ~ "', line, "
+                        ~ "select '" ~ node.name ~ "', " ~ segmart_literal(path) ~ ", line, "
                         ~ 'error_type, csv_line from ' ~ rejects
                     ) -%}
                 {%- endif -%}
@@ -188,8 +190,8 @@
         {{ return(false) }}
     {%- endif -%}
     {%- set lines = run_query(
-        "select count(*), count(*) filter (where _source_file is distinct from '"
-        ~ path ~ "') from " ~ target_table
+        "select count(*), count(*) filter (where _source_file is distinct from "
+        ~ segmart_literal(path) ~ ") from " ~ target_table
     ).rows[0] -%}
     {{ return(lines[0] > 0 and lines[1] == 0) }}
 {% endmacro %}
@@ -271,4 +273,18 @@
     {%- endfor -%}
     {{ return(selected_resources | length == 0) }}
 {% endmacro %}
+
+
+{#- `text` as a SQL string literal (a quote doubled): paths, file names and the
+    delimiter go into landing's SQL only this way, so a folder named
+    "shop's exports" lands like any other. -#}
+{% macro segmart_literal(text) -%}
+    {{ return("'" ~ (text | string).replace("'", "''") ~ "'") }}
+{%- endmacro %}
+
+{#- `name` as a quoted SQL identifier (a double quote doubled): a header of the
+    file, whatever characters it holds. -#}
+{% macro segmart_identifier(name) -%}
+    {{ return('"' ~ (name | string).replace('"', '""') ~ '"') }}
+{%- endmacro %}
 

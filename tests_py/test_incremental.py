@@ -411,3 +411,24 @@ def test_a_selection_that_reads_no_export_does_not_land(tmp_path, generated_raw)
     assert landed_orders() == len(lines)
     dbt(["run", "--select", "base_shop__orders"], "orders")
     assert landed_orders() == len(lines) - 5
+
+
+def test_a_folder_whose_name_holds_a_quote_lands(tmp_path, generated_raw):
+    """Paths and the delimiter reach landing's SQL as quoted literals: a raw
+    folder named `shop's "exports"` lands every line (it broke the SQL before)."""
+    live = tmp_path / 'shop\'s "exports"'
+    shutil.copytree(generated_raw, live)
+    db_path = tmp_path / "quoted.duckdb"
+    run = run_dbt(
+        ["run", "--select", "base_shop__fx_rates"],
+        db_path=db_path,
+        raw_dir=live,
+        target_path=tmp_path / "target",
+    )
+    assert run.success, run.output[-3000:]
+    _, lines = read_lines(live / "orders.csv")
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        landed = con.execute(
+            "select count(*), min(_source_file) from raw.orders"
+        ).fetchone()
+    assert landed == (len(lines), str(live / "orders.csv"))
