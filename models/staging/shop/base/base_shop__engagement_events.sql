@@ -3,7 +3,7 @@
 {%- set contract = shop_contract('engagement_events') %}
 
 {{ config(
-    pre_hook="{{ forget_rewritten_lines(source('shop', 'engagement_events'), " ~ contract ~ ") }}",
+    pre_hook="{{ forget_rewritten_lines(source('shop', 'engagement_events'), shop_contract('engagement_events')) }}",
     **base_model_config()
 ) }}
 

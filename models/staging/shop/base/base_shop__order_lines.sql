@@ -4,7 +4,7 @@
 {%- set contract = shop_contract('order_lines') %}
 
 {{ config(
-    pre_hook="{{ forget_rewritten_lines(source('shop', 'order_lines'), " ~ contract ~ ") }}",
+    pre_hook="{{ forget_rewritten_lines(source('shop', 'order_lines'), shop_contract('order_lines')) }}",
     **base_model_config()
 ) }}
 

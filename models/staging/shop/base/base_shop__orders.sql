@@ -6,7 +6,7 @@
 ] %}
 
 {{ config(
-    pre_hook="{{ forget_rewritten_lines(source('shop', 'orders'), " ~ contract ~ ") }}",
+    pre_hook="{{ forget_rewritten_lines(source('shop', 'orders'), shop_contract('orders')) }}",
     **base_model_config()
 ) }}
 
