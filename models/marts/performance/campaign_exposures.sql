@@ -1,7 +1,8 @@
 -- One row per campaign x customer of its experiment: the primary members of the
 -- campaign's segment on the latest history date on or before the send (the
 -- current membership when the history starts later), split into treatment and
--- control by the same hash as the audiences, with what each did afterwards.
+-- control by the group segment_holdouts assigned (the audiences' split), with
+-- what each did afterwards.
 -- Intention to treat: a control member counts as control whatever the ESP did.
 with campaigns as (
     select * from {{ ref('int_campaigns_sent') }}
@@ -24,6 +25,11 @@ orders as (
 
 unsubscribes as (
     select * from {{ ref('int_campaign_unsubscribes') }}
+),
+
+-- the holdout group of each (customer, segment, experiment), decided there once
+holdouts as (
+    select * from {{ ref('segment_holdouts') }}
 ),
 
 population_dates as (
@@ -102,9 +108,7 @@ final as (
         campaigns.is_window_complete,
         population.customer_key,
         population.population_source,
-        {{ holdout_group(
-            'population.customer_key', 'campaigns.segment_name', 'campaigns.experiment'
-        ) }} as holdout_group,
+        holdouts.holdout_group,
         outcomes.orders_in_window,
         outcomes.orders_in_window > 0 as is_converted,
         cast(outcomes.revenue_in_window as decimal(18, 2)) as revenue_in_window,
@@ -122,6 +126,11 @@ final as (
         on
             population.campaign_id = unsubscribes.campaign_id
             and population.customer_key = unsubscribes.customer_key
+    left join holdouts
+        on
+            population.customer_key = holdouts.customer_key
+            and campaigns.segment_name = holdouts.segment_name
+            and campaigns.experiment = holdouts.experiment
 )
 
 select * from final
