@@ -117,6 +117,12 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="dbt --threads for the builds (default: the profile's 2)",
     )
+    parser.add_argument(
+        "--with-unit-tests",
+        action="store_true",
+        help="run the dbt unit tests in every timed build (default: left out, as "
+        "segmart run and segmart build leave them out)",
+    )
     args = parser.parse_args(argv)
     args.duckdb_settings = dict(
         item.split("=", 1) for item in args.duckdb_setting if "=" in item

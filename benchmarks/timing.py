@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from benchmarks.common import PROJECT_DIR, measured
-from segmart.dbt import dbt_executable
+from segmart.dbt import NO_UNIT_TESTS, dbt_executable
 
 # dbt resource types, by the prefix of a unique_id in run_results.json.
 NODE_TYPES = {
@@ -83,9 +83,11 @@ def dbt_build(
     env = dbt_env(db_path, raw_dir, target, args)
     target.mkdir(parents=True, exist_ok=True)
     (target / "run_results.json").unlink(missing_ok=True)
-    cmd = [dbt_executable(), "build", "--project-dir", str(PROJECT_DIR)]
+    # what segmart's own builds run: the unit tests check logic, not the data
+    dbt_args = [] if args.with_unit_tests else list(NO_UNIT_TESTS)
     if select:
-        cmd += ["--select", *select]
+        dbt_args += ["--select", *select]
+    cmd = [dbt_executable(), "build", *dbt_args, "--project-dir", str(PROJECT_DIR)]
     if args.dbt_threads:
         cmd += ["--threads", str(args.dbt_threads)]
     for old_log in (target / logs).glob("dbt.log*"):
@@ -99,9 +101,7 @@ def dbt_build(
         timeout=args.timeout,
         watch_dir=db_path.with_name(db_path.name + ".tmp"),
     )
-    run["command"] = shlex.join(
-        ["dbt", "build", *(["--select", *select] if select else [])]
-    )
+    run["command"] = shlex.join(["dbt", "build", *dbt_args])
     if settings:
         run["duckdb_settings"] = settings
     if args.dbt_threads:
