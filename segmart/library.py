@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 
 from segmart.errors import UserError
-from segmart.outputs import CHANNEL_FORMATS
+from segmart.outputs import CHANNEL_FORMATS, channel_format
 
 # The channels an audience is written for (`segmart export --channel`).
 AUDIENCE_CHANNELS = tuple(CHANNEL_FORMATS)
@@ -157,7 +157,7 @@ def export_segment(
         for row in read_audience_table(db, "activation.audience_members", segment)
         if row["channel"] == channel
     ]
-    fmt = fmt or CHANNEL_FORMATS.get(channel, "klaviyo")
+    fmt = fmt or channel_format(channel)
     path = out or Path("data/out/audiences") / f"{segment}__{channel}.csv"
     return Export(path, fmt, write_audience(members, fmt, path))
 

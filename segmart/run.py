@@ -12,7 +12,7 @@ from pathlib import Path
 
 from segmart.contract import PROJECT_DIR
 from segmart.dbt import NO_UNIT_TESTS, error_lines, run_dbt
-from segmart.outputs import CHANNEL_FORMATS
+from segmart.outputs import CHANNEL_FORMATS, channel_format
 
 CONTRACT_SUFFIXES = (".csv", ".csv.gz", ".parquet")
 # Segment and channel names in audience file names `<segment>__<channel>.csv`,
@@ -68,7 +68,7 @@ def export_audiences(db_path: Path, out_dir: Path) -> list[Path]:
     and make them the folder's whole set of audience files.
 
     Audience files are the ones named ``<segment>__<channel>.csv`` for a channel
-    of CHANNEL_FORMATS or of this build (AUDIENCE_FILE). One of them that this
+    of seeds/channel_formats.csv or of this build (AUDIENCE_FILE). One of them that this
     build does not write (a segment or channel that became empty) is removed: it
     may hold people who unsubscribed or were erased since. Every other file in
     `out_dir` is left alone. The files are first written into a hidden folder
@@ -105,7 +105,7 @@ def export_audiences(db_path: Path, out_dir: Path) -> list[Path]:
         names = []
         for (segment, channel), members in sorted(groups.items()):
             name = f"{segment}__{channel}.csv"
-            fmt = CHANNEL_FORMATS.get(channel, "klaviyo")
+            fmt = channel_format(channel)
             write_audience(members, fmt, staging / name)
             names.append(name)
         for name in names:

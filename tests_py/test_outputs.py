@@ -388,3 +388,44 @@ def test_audience_export_command(tmp_path):
         cli, ["audience-export", "--format", "meta", "--out", str(out)]
     )
     assert missing.exit_code == 2 and "give --input" in missing.output
+
+
+# --------------------------------------------------- channel -> import format
+
+
+def test_every_contact_channel_has_an_import_format():
+    """The seed's contact channels (read here straight from enum_values.csv) and
+    the channels segmart writes audience files for are the same set."""
+    from segmart.contract import PROJECT_DIR
+    from segmart.outputs import CHANNEL_FORMATS, FORMATS
+
+    with (PROJECT_DIR / "seeds" / "enum_values.csv").open(newline="") as handle:
+        domain = {
+            row["value"]
+            for row in csv.DictReader(handle)
+            if row["domain"] == "contact_channel"
+        }
+    assert set(CHANNEL_FORMATS) == domain - {"all"}
+    assert set(CHANNEL_FORMATS.values()) <= set(FORMATS)
+
+
+def test_channel_formats_refuse_an_unknown_format(tmp_path):
+    from segmart.outputs.channels import read_channel_formats
+
+    seed = tmp_path / "channel_formats.csv"
+    seed.write_text("channel,audience_format\nemail,klaviyo\nsms,fax\n")
+    with pytest.raises(ValueError, match=r"line 3: unknown audience_format 'fax'"):
+        read_channel_formats(seed)
+    seed.write_text("channel,audience_format\nemail,klaviyo\nemail,meta\n")
+    with pytest.raises(ValueError, match="line 3: empty or repeated channel"):
+        read_channel_formats(seed)
+    seed.write_text("channel,audience_format\nemail,klaviyo\nsms,meta\n")
+    assert read_channel_formats(seed) == {"email": "klaviyo", "sms": "meta"}
+
+
+def test_an_unknown_channel_names_the_seed():
+    from segmart.outputs import channel_format
+
+    assert channel_format("paid_social") == "meta"
+    with pytest.raises(ValueError, match="channel 'fax' has no row in channel_formats"):
+        channel_format("fax")

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from segmart.outputs.channels import CHANNEL_FORMATS, channel_format
 from segmart.outputs.formats import (
     AUDIENCE_FIELDS,
     FORMATS,
@@ -32,10 +33,6 @@ from segmart.outputs.normalise import (
     sha256_hex,
 )
 
-# One import format per channel for the files written after each build:
-# a Klaviyo list import for email and SMS, a hashed Meta customer list for ads.
-CHANNEL_FORMATS = {"email": "klaviyo", "sms": "klaviyo", "paid_social": "meta"}
-
 __all__ = [
     "AUDIENCE_FIELDS",
     "CHANNEL_FORMATS",
@@ -44,6 +41,7 @@ __all__ = [
     "HASHED_FORMATS",
     "AudienceFile",
     "build_audience",
+    "channel_format",
     "country_code",
     "e164",
     "google_email",
