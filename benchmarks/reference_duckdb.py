@@ -13,11 +13,15 @@ from pathlib import Path
 
 import duckdb
 
+from segmart import keys
+
 SQL = Path(__file__).with_name("reference_floor.sql")
 
 
 def main(raw_dir: str, out: str) -> None:
+    pads = keys.current_pads()
     sql = SQL.read_text().replace("{raw_dir}", raw_dir).replace("{out}", out)
+    sql = sql.replace("{inner_pad}", pads[:128]).replace("{outer_pad}", pads[128:])
     con = duckdb.connect()
     try:
         con.execute(sql)

@@ -4,7 +4,8 @@
 -- quintile scores), with segmart's rules (DECISIONLOG.md, "Customer identity" and "Money and margin"):
 --   * the newest version of an order wins (updated_at);
 --   * the customer is the normalised email (the order's, else its customer
---     record's); erased emails are no customer; customer_key = md5(email);
+--     record's); erased emails are no customer; customer_key = HMAC-SHA-256 of
+--     the email under the installation's key ({inner_pad}, {outer_pad}: segmart.keys);
 --   * money in USD at the order day's rate (refunds: the refund day's rate),
 --     rounded to cents per amount;
 --   * contribution margin = net revenue + shipping charged - refunds
@@ -100,7 +101,13 @@ copy (
     orders_costed as (
         select
             orders.order_id,
-            md5(coalesce(orders.email, customers.email)) as customer_key,
+            sha256(
+                unhex('{outer_pad}')
+                || unhex(sha256(
+                    unhex('{inner_pad}')
+                    || encode(coalesce(orders.email, customers.email))
+                ))
+            ) as customer_key,
             cast(orders.ordered_at as date) as order_date,
             orders.currency,
             orders.total,

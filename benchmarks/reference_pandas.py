@@ -11,7 +11,6 @@ floor and customer_profile to the cent, so the timings compare equal work.
 
 from __future__ import annotations
 
-import hashlib
 import sys
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.facts import COMPARED  # noqa: E402
+from segmart import keys  # noqa: E402
 
 TS_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 RATE_SCALE = 10**8
@@ -205,9 +205,7 @@ def compute(raw: Path) -> pd.DataFrame:
     ):
         rank = facts[column].rank(method="min", ascending=True)
         facts[score] = (1 + np.floor(5.0 * (rank - 1) / n)).astype("int32")
-    facts["customer_key"] = [
-        hashlib.md5(email.encode()).hexdigest() for email in facts["customer_email"]
-    ]
+    facts["customer_key"] = [keys.customer_key(e) for e in facts["customer_email"]]
     facts["first_order_date"] = facts["first_order_date"].dt.date
     facts["last_order_date"] = facts["last_order_date"].dt.date
     facts["net_revenue_cents"] = facts["net_revenue"].astype("int64")

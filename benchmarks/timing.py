@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 
 from benchmarks.common import PROJECT_DIR, measured
+from segmart import keys
 from segmart.dbt import NO_UNIT_TESTS, dbt_executable
 
 # dbt resource types, by the prefix of a unique_id in run_results.json.
@@ -60,6 +61,7 @@ def dbt_env(
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "0",
             "SEGMART_DB_PATH": str(db_path),
             "SEGMART_RAW_DIR": str(raw_dir),
+            **keys.dbt_env(),
         }
     )
     return env

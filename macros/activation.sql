@@ -53,3 +53,23 @@
         cast(null as {{ dbt.type_string() }})
     {%- endif -%}
 {%- endmacro %}
+
+{#- Pre-hook of the marts that keep rows between builds: delete the rows of
+    erased customers from every date already built, so an erasure reaches the
+    past as well as this build. `erased` is ref('int_erased_customers'), written
+    in the model's config (the dependency shows there). Nothing to do on a first
+    or full-refresh build. On Spark (Parquet tables, no delete) the rows stay
+    until a full refresh: docs/activation-and-privacy.md. -#}
+{% macro forget_erased_customers(erased) -%}
+    {{ return(adapter.dispatch('forget_erased_customers', 'segmart')(erased)) }}
+{%- endmacro %}
+
+{% macro default__forget_erased_customers(erased) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where customer_key in (select erased.customer_key from {{ erased }} as erased)
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro spark__forget_erased_customers(erased) -%}
+{%- endmacro %}

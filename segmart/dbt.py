@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from segmart import keys
 from segmart.contract import PROJECT_DIR
 
 # dbt's log line of a finished node: "12 of 80 OK created ..." (not "... START").
@@ -141,6 +142,7 @@ def run_dbt(
         env["SEGMART_DB_PATH"] = str(db_path)
     if raw_dir is not None:
         env["SEGMART_RAW_DIR"] = str(raw_dir)
+    env.update(keys.dbt_env())
     env.update(extra_env or {})
     target = target_path or default_target_path(project_dir)
     command = list(executable) if executable else [dbt_executable()]
@@ -197,6 +199,7 @@ def dbt_main(args: Sequence[str], *, prepare: Callable[[], None] | None = None) 
     """
     from dbt.cli.main import dbtRunner
 
+    os.environ.update(keys.dbt_env())
     if prepare is not None:
         prepare()
     result = dbtRunner().invoke(list(args))

@@ -8,7 +8,6 @@ a one-line message.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Any
 
 import duckdb
 
+from segmart import keys
 from segmart.errors import UserError
 from segmart.outputs import CHANNEL_FORMATS, channel_format
 
@@ -80,8 +80,9 @@ def require_segment(con: duckdb.DuckDBPyConnection, segment: str) -> None:
 
 
 def customer_key_of(email: str) -> str:
-    """The customer_key of an email: md5 of the trimmed, lower-cased email."""
-    return hashlib.md5(email.strip().lower().encode("utf-8")).hexdigest()
+    """The customer_key of an email: this installation's keyed hash of the
+    trimmed, lower-cased email (segmart.keys)."""
+    return keys.customer_key(email)
 
 
 # ------------------------------------------------------------------ segments

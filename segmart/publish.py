@@ -34,6 +34,8 @@ Both forms are prepared completely before either is switched; a failure while
 preparing removes the temporary files and leaves everything published as it was.
 A lock file (``.publish.lock``) keeps two publishes into one folder from
 interleaving: the second one stops with an error.
+An erasure request reaches the published folder too: an older kept build that
+holds an erased customer_key is deleted (segmart.erasure).
 A failed build publishes nothing (``segmart publish --build`` runs ``dbt build``
 first and publishes only when it succeeds).
 
@@ -55,6 +57,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+
+from segmart import erasure
 
 DEFAULT_PUBLISHED_DIR = Path("data/published")
 PUBLISHED_DB = "segmart.duckdb"
@@ -236,6 +240,10 @@ def _publish(
             _point_latest(published_dir, build_id)
             publication.parquet_dir = final_dir
             _prune(published_dir, keep)
+            # an erasure since an older build was published: that build goes
+            erasure.forget_in_published(
+                published_dir, erasure.erased_keys(work_db), keep={build_id}
+            )
     except BaseException:
         tmp_db.unlink(missing_ok=True)
         Path(f"{tmp_db}.wal").unlink(missing_ok=True)

@@ -10,6 +10,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
 
+from segmart import erasure
 from segmart.contract import PROJECT_DIR
 from segmart.dbt import NO_UNIT_TESTS, error_lines, run_dbt
 from segmart.outputs import CHANNEL_FORMATS, channel_format
@@ -356,6 +357,11 @@ def run_pipeline(
     feed = write_change_feed(db_path, out_dir.parent / "changes")
     if feed is not None:
         _say(f"segment changes since the previous build: {feed}")
+    forgotten = erasure.forget_in_change_feeds(
+        out_dir.parent / "changes", erasure.erased_keys(db_path)
+    )
+    if forgotten:
+        _say(f"erasure: {forgotten} line(s) of erased customers left the change feeds")
     print_summary(db_path)
     return 0
 

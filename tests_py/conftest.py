@@ -15,6 +15,12 @@ import pytest
 
 from segmart.contract import PROJECT_DIR
 from segmart.dbt import NO_UNIT_TESTS, run_dbt
+from tests_py.identity import TEST_SECRET
+
+# Every build and segmart call in the tests uses the fixed test key (never the
+# machine's secret file): tests_py/identity.py computes keys from it.
+os.environ["SEGMART_CUSTOMER_KEY_SECRET"] = TEST_SECRET
+os.environ.pop("SEGMART_CUSTOMER_KEY_PADS", None)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -24,12 +24,9 @@ import pytest
 
 from segmart.dbt import run_dbt
 from tests_py.conftest import FIXTURES, NO_UNIT_TESTS, Build
+from tests_py.identity import key
 
 FALLBACK = "unsegmented"
-
-
-def key(email: str) -> str:
-    return hashlib.md5(email.strip().lower().encode()).hexdigest()
 
 
 ANN, BOB = key("ann@example.com"), key("bob@example.com")

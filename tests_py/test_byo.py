@@ -13,7 +13,6 @@ Expected values worked out by hand from the fixtures in tests_py/fixtures/platfo
 from __future__ import annotations
 
 import csv
-import hashlib
 import shutil
 from decimal import Decimal
 from pathlib import Path
@@ -23,12 +22,9 @@ import pytest
 
 from segmart.run import run_pipeline
 from tests_py.conftest import FIXTURES
+from tests_py.identity import key
 
 PLATFORMS = FIXTURES / "platforms"
-
-
-def key(email: str) -> str:
-    return hashlib.md5(email.strip().lower().encode()).hexdigest()
 
 
 def run_shop(tmp_path_factory, platform: str) -> Path:

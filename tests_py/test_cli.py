@@ -22,6 +22,7 @@ from segmart import builds
 from segmart.cli import main
 from segmart.dbt import DbtRun
 from segmart.segments import qa_page
+from tests_py import identity
 
 EARLIER = date(2026, 3, 31)
 
@@ -369,8 +370,8 @@ def test_explain_shows_segments_reasons_primary_and_moves(db, mover):
     result = invoke("explain", f"  {mover['email'].upper()} ", "--db", db)
     assert result.exit_code == 0, result.output
     out = result.output
-    # the key is md5(lower(trim(email))), computed here by DuckDB
-    key = query(db, "select md5(?)", [mover["email"]])[0][0]
+    # the key is HMAC-SHA-256(test key, lower(trim(email))), computed here by hmac
+    key = identity.key(mover["email"])
     assert key == mover["key"]
     assert out.startswith(f"customer {key} ({mover['email']})")
     primary = query(

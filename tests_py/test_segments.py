@@ -27,6 +27,7 @@ import pytest
 from segmart.contract import PROJECT_DIR
 from segmart.dbt import DbtRun, run_dbt
 from segmart.segments import qa_page
+from tests_py import identity
 
 HAND = Path(__file__).parent / "fixtures" / "raw" / "hand"
 SPECS = Path(__file__).parent / "fixtures" / "segments"
@@ -437,7 +438,8 @@ def test_shop_relative_segments_on_the_hand_fixture(hand):
     # champion.
     rows = hand.query(
         "select segment_name, match_reason from main.segment_membership "
-        "where customer_key = md5('ann@example.com')"
+        "where customer_key = ?",
+        [identity.key("ann@example.com")],
     )
     assert dict(rows)["loyal"] == (
         "order_days_count=3, purchase_cycles_since_last_order=0.843, "

@@ -57,3 +57,30 @@
 {% macro duckdb__text_hash(expression) -%}
     case when ({{ expression }}) is not null then hash({{ expression }}) end
 {%- endmacro %}
+
+{#- customer_key of a normalised email: HMAC-SHA-256 under this installation's
+    key (segmart/keys.py), hex. The key arrives as its two RFC 2104 pads in
+    SEGMART_CUSTOMER_KEY_PADS (segmart sets it for every dbt it runs; for a plain
+    `dbt build`, `export $(segmart key --env)`), so the SQL is two SHA-256 calls:
+    sha256(outer pad || sha256(inner pad || email)). Null for a null email. -#}
+{% macro customer_key(email) -%}
+    {%- set pads = env_var('SEGMART_CUSTOMER_KEY_PADS', '') -%}
+    {%- if pads | length != 256 -%}
+        {%- if execute -%}
+            {{ exceptions.raise_compiler_error(
+                "customer_key needs this installation's key: run dbt through "
+                ~ "segmart (`segmart build`, `segmart dbt ...`), or first "
+                ~ "`export $(segmart key --env)` (docs/privacy.md)"
+            ) }}
+        {%- endif -%}
+        {%- set pads = '0' * 256 -%}
+    {%- endif -%}
+    {{ return(adapter.dispatch('customer_key', 'segmart')(email, pads[:128], pads[128:])) }}
+{%- endmacro %}
+
+{% macro default__customer_key(email, inner_pad, outer_pad) -%}
+    encode(sha256(
+        decode('{{ outer_pad }}', 'hex')
+        || sha256(decode('{{ inner_pad }}', 'hex') || convert_to({{ email }}, 'UTF8'))
+    ), 'hex')
+{%- endmacro %}

@@ -253,3 +253,10 @@
     select {{ raw_values_of_unstaged_lines() }}
     from labelled_lines
 {%- endmacro %}
+
+{% macro spark__customer_key(email, inner_pad, outer_pad) -%}
+    sha2(concat(
+        unhex('{{ outer_pad }}'),
+        unhex(sha2(concat(unhex('{{ inner_pad }}'), cast({{ email }} as binary)), 256))
+    ), 256)
+{%- endmacro %}

@@ -116,7 +116,29 @@ def dbt_command(args: tuple[str, ...]) -> None:
     sys.exit(run_dbt_cli(args))
 
 
+@click.command("key")
+@click.option(
+    "--env",
+    "as_env",
+    is_flag=True,
+    help="Print SEGMART_CUSTOMER_KEY_PADS=... for `export $(segmart key --env)`.",
+)
+def key_command(as_env: bool) -> None:
+    """Where this installation's customer_key secret is (created on first use);
+    with --env, what a plain `dbt build` needs in its environment."""
+    from segmart import keys
+
+    if as_env:
+        click.echo(f"{keys.PADS_ENV}={keys.current_pads()}")
+        return
+    keys.secret()
+    if os.environ.get(keys.SECRET_ENV):
+        click.echo(f"customer_key secret: from {keys.SECRET_ENV}")
+    else:
+        click.echo(f"customer_key secret: {keys.secret_file()}")
+
+
 def register(group: click.Group) -> None:
-    """Add load, pg-build and dbt to `group`."""
-    for command in (load_command, pg_build_command, dbt_command):
+    """Add load, pg-build, dbt and key to `group`."""
+    for command in (load_command, pg_build_command, dbt_command, key_command):
         group.add_command(command)

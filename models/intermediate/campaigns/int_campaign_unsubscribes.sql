@@ -16,7 +16,7 @@ events as (
 final as (
     select distinct
         campaign_id,
-        md5(email) as customer_key
+        {{ customer_key('email') }} as customer_key
     from events
 )
 

@@ -71,7 +71,7 @@ latest_record as (
 final as (
     select
         -- ids
-        md5(emails.email) as customer_key,
+        {{ customer_key('emails.email') }} as customer_key,
         emails.email,
         coalesce(ids_per_email.customer_ids_count, 0) as customer_ids_count,
 

@@ -32,16 +32,24 @@ pairs as (
     where customer_id is not null and email is not null
 ),
 
+keyed_pairs as (
+    select
+        customer_id,
+        email,
+        {{ customer_key('email') }} as customer_key
+    from pairs
+),
+
 emails_with_many_ids as (
     select
         'email_with_many_customer_ids' as finding,
-        md5(email) as customer_key,
+        customer_key,
         cast(null as {{ dbt.type_string() }}) as customer_id,
         count(distinct customer_id) as related_count,
         {{ dbt.listagg('customer_id', "', '", 'order by customer_id') }}
             as related_values
-    from pairs
-    group by email
+    from keyed_pairs
+    group by customer_key
     having count(distinct customer_id) > 1
 ),
 
@@ -51,8 +59,9 @@ ids_with_many_emails as (
         cast(null as {{ dbt.type_string() }}) as customer_key,
         customer_id,
         count(distinct email) as related_count,
-        {{ dbt.listagg('md5(email)', "', '", 'order by md5(email)') }} as related_values
-    from pairs
+        {{ dbt.listagg('customer_key', "', '", 'order by customer_key') }}
+            as related_values
+    from keyed_pairs
     group by customer_id
     having count(distinct email) > 1
 ),

@@ -43,7 +43,7 @@ final as (
         resolved.order_id,
         resolved.customer_id,
         case
-            when erased.email is null then md5(resolved.resolved_email)
+            when erased.email is null then {{ customer_key('resolved.resolved_email') }}
         end as customer_key,
 
         -- strings

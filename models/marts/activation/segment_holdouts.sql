@@ -1,6 +1,7 @@
 {{ config(
     materialized='incremental',
     unique_key=['customer_key', 'segment_name', 'experiment'],
+    pre_hook="{{ forget_erased_customers(ref('int_erased_customers')) }}",
 ) }}
 -- The holdout group of every customer x segment x experiment the project uses,
 -- decided here once (macro holdout_group: a hash of the three, so the same on

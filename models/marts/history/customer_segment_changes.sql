@@ -5,6 +5,7 @@
         'insert_overwrite' if target.type == 'spark' else 'delete+insert'
     ),
     partition_by=(['as_of_date'] if target.type == 'spark' else none),
+    pre_hook="{{ forget_erased_customers(ref('int_erased_customers')) }}",
 ) }}
 -- Per customer, the segments entered and left since the previous as_of date of the
 -- history, with the reason values at this date: for `entered`, the profile values

@@ -5,6 +5,7 @@
         'insert_overwrite' if target.type == 'spark' else 'delete+insert'
     ),
     partition_by=(['as_of_date'] if target.type == 'spark' else none),
+    pre_hook="{{ forget_erased_customers(ref('int_erased_customers')) }}",
 ) }}
 -- Who was in which segment on each as_of date: one row per as_of x customer x
 -- segment, plus the fallback segment for customers who matched none (so every
