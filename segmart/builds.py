@@ -14,6 +14,7 @@ import yaml
 
 from segmart.dbt import NO_UNIT_TESTS, DbtRun, run_dbt
 from segmart.errors import UserError
+from segmart.guard import build_lock
 
 Progress = Callable[[str], None]
 
@@ -85,18 +86,20 @@ def build(
     full_refresh: bool | None = None,
     progress: Progress | None = None,
 ) -> DbtRun:
-    """One ``dbt build`` of `spec` (at `as_of`, when given)."""
+    """One ``dbt build`` of `spec` (at `as_of`, when given), holding the
+    database's lock (a UserError when another job holds it)."""
     dbt_vars = dict(spec.dbt_vars)
     if as_of is not None:
         dbt_vars["as_of"] = as_of
-    return run_dbt(
-        spec.args(full_refresh),
-        db_path=spec.db.resolve(),
-        raw_dir=check_raw_dir(spec.raw_dir),
-        dbt_vars=dbt_vars,
-        target_path=spec.target_path,
-        progress=progress,
-    )
+    with build_lock(spec.db.resolve()):
+        return run_dbt(
+            spec.args(full_refresh),
+            db_path=spec.db.resolve(),
+            raw_dir=check_raw_dir(spec.raw_dir),
+            dbt_vars=dbt_vars,
+            target_path=spec.target_path,
+            progress=progress,
+        )
 
 
 def backfill_plan(start: date, end: date, every: int, latest: bool) -> list[str | None]:

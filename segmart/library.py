@@ -16,7 +16,7 @@ from typing import Any
 
 import duckdb
 
-from segmart import keys
+from segmart import guard, keys
 from segmart.errors import UserError
 from segmart.outputs import CHANNEL_FORMATS, channel_format
 
@@ -140,27 +140,31 @@ def export_segment(
     db: Path, segment: str, channel: str, fmt: str | None, out: Path | None
 ) -> Export:
     """Write `segment`'s audience file for `channel` from
-    activation.audience_members (format: `fmt`, else the channel's)."""
+    activation.audience_members (format: `fmt`, else the channel's); only from a
+    database whose last build passed, and never while a build runs on it."""
     from segmart.outputs import read_audience_table, write_audience
 
-    with read_db(db) as con:
-        require_segment(con, segment)
-        channels = con.execute(
-            "select channels from main.segment_library where segment_name = ?",
-            [segment],
-        ).fetchone()[0]
-    if channel not in [c.strip() for c in (channels or "").split(",")]:
-        raise UserError(
-            f"segment {segment!r} is not sent on {channel}; its channels: {channels}"
-        )
-    members = [
-        row
-        for row in read_audience_table(db, "activation.audience_members", segment)
-        if row["channel"] == channel
-    ]
-    fmt = fmt or channel_format(channel)
-    path = out or Path("data/out/audiences") / f"{segment}__{channel}.csv"
-    return Export(path, fmt, write_audience(members, fmt, path))
+    guard.require_passed_build(db, "export")
+    with guard.build_lock(db, shared=True):
+        with read_db(db) as con:
+            require_segment(con, segment)
+            channels = con.execute(
+                "select channels from main.segment_library where segment_name = ?",
+                [segment],
+            ).fetchone()[0]
+        if channel not in [c.strip() for c in (channels or "").split(",")]:
+            raise UserError(
+                f"segment {segment!r} is not sent on {channel}; "
+                f"its channels: {channels}"
+            )
+        members = [
+            row
+            for row in read_audience_table(db, "activation.audience_members", segment)
+            if row["channel"] == channel
+        ]
+        fmt = fmt or channel_format(channel)
+        path = out or Path("data/out/audiences") / f"{segment}__{channel}.csv"
+        return Export(path, fmt, write_audience(members, fmt, path))
 
 
 # ------------------------------------------------------------------ explain

@@ -58,7 +58,8 @@ from typing import Any
 
 import duckdb
 
-from segmart import erasure
+from segmart import erasure, guard
+from segmart.errors import UserError
 
 DEFAULT_PUBLISHED_DIR = Path("data/published")
 PUBLISHED_DB = "segmart.duckdb"
@@ -141,6 +142,10 @@ def publish(
     published_dir = Path(published_dir)
     if not work_db.exists():
         raise PublishError(f"no database at {work_db}: build first")
+    try:
+        guard.require_passed_build(work_db, "publish")
+    except UserError as error:
+        raise PublishError(str(error)) from None
     blocked = sorted({s for s in schemas if s.lower() in PERSONAL_SCHEMAS})
     if blocked:
         raise PublishError(

@@ -10,7 +10,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
 
-from segmart import erasure
+from segmart import erasure, guard
 from segmart.contract import PROJECT_DIR
 from segmart.dbt import NO_UNIT_TESTS, error_lines, run_dbt
 from segmart.outputs import CHANNEL_FORMATS, channel_format
@@ -338,7 +338,20 @@ def run_pipeline(
     (`build_history`), so the report's history charts, transitions, change feed
     and holdout performance have something to show. `segmart run` passes its
     --history-months (default 6); called directly the default is 0, one build.
+    The database's lock is held throughout: a second run on it stops at once.
     """
+    with guard.build_lock(db_path):
+        return _run_pipeline(raw_dir, db_path, out_dir, customers, seed, history_months)
+
+
+def _run_pipeline(
+    raw_dir: Path,
+    db_path: Path,
+    out_dir: Path,
+    customers: int,
+    seed: int,
+    history_months: int,
+) -> int:
     from segmart.summary import print_summary
 
     how = prepare_raw(raw_dir, customers, seed)

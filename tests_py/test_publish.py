@@ -108,6 +108,14 @@ def make_work_db(path: Path, customers: int, as_of: str = "2026-06-30") -> None:
             "create table intermediate.int_build_context as select"
             f" date '{as_of}' as as_of_date, timestamp '{as_of} 06:00' as built_at"
         )
+        # a build that passed, as dbt's hooks record it (macros/build_record.sql)
+        con.execute(
+            "create schema segmart_meta; create table segmart_meta.build_runs as"
+            " select 'inv' as invocation_id, 'build' as command,"
+            f" timestamptz '{as_of} 06:00' as started_at,"
+            f" timestamptz '{as_of} 06:05' as finished_at,"
+            " 'passed' as status, '' as failed_nodes"
+        )
     finally:
         con.close()
 

@@ -10,7 +10,7 @@ from typing import Any
 import click
 import yaml
 
-from segmart import library
+from segmart import guard, library
 from segmart.cli._options import db_option, raw_option, target_path_option
 from segmart.dbt import run_dbt
 from segmart.notify import SECRET_ENV, NotifyError, notify
@@ -196,29 +196,31 @@ def publish_command(
         if dbt_vars is not None and not isinstance(dbt_vars, dict):
             raise click.BadParameter("give a mapping", param_hint="--vars")
         args = ["build", *(["--full-refresh"] if full_refresh else [])]
-        result = run_dbt(
-            args,
-            db_path=db,
-            raw_dir=raw_dir.resolve(),
-            dbt_vars=dbt_vars,
-            target_path=target_path.resolve() if target_path else None,
-            echo=True,
-        )
+        with guard.build_lock(db):
+            result = run_dbt(
+                args,
+                db_path=db,
+                raw_dir=raw_dir.resolve(),
+                dbt_vars=dbt_vars,
+                target_path=target_path.resolve() if target_path else None,
+                echo=True,
+            )
         if not result.success:
             raise click.ClickException(
                 f"dbt build failed (exit code {result.returncode}): nothing"
                 f" published; {published_dir} still holds the previous build"
             )
     try:
-        done = publish(
-            db,
-            published_dir,
-            schemas=schemas,
-            to_duckdb=to_duckdb,
-            to_parquet=to_parquet,
-            keep=keep,
-            manifest=target_path / "manifest.json" if target_path else None,
-        )
+        with guard.build_lock(db, shared=True):
+            done = publish(
+                db,
+                published_dir,
+                schemas=schemas,
+                to_duckdb=to_duckdb,
+                to_parquet=to_parquet,
+                keep=keep,
+                manifest=target_path / "manifest.json" if target_path else None,
+            )
     except PublishError as error:
         raise click.ClickException(str(error)) from error
     rows = sum(done.tables.values())
