@@ -18,9 +18,12 @@ customer, day, contribution margin, net revenue) as of the build's as_of day:
    contribution margin (net revenue) per repeat purchase; predicted margin
    over 365 days = expected orders x expected margin per order (undiscounted).
 
-Customers whose repeat purchases averaged zero margin or less are left out of
-the spend fit and predicted at m = 0
-(:func:`segmart.backtest.expected_value_per_purchase`).
+Gamma-Gamma needs positive values; margins can be zero or negative. When more
+than 5% of the repeat buyers average a margin <= 0 per repeat purchase, the
+margin per order uses the credibility weights of the Gamma-Gamma fit on net
+revenue instead (:func:`segmart.backtest.value_per_purchase`; ``margin_model``
+says which). Otherwise customers at <= 0 are left out of the fit and predicted
+at m = 0.
 """
 
 from __future__ import annotations
@@ -49,7 +52,13 @@ FLOAT_COLUMNS = (
     "predicted_revenue_365d",
 )
 #: The text columns (one value for the whole shop).
-TEXT_COLUMNS = ("prediction_status", "count_model", "count_model_reason")
+TEXT_COLUMNS = (
+    "prediction_status",
+    "count_model",
+    "count_model_reason",
+    "margin_model",
+    "revenue_model",
+)
 
 
 @dataclass(frozen=True)
@@ -99,16 +108,15 @@ def _choose(
 
 
 def _spend(
-    x: FloatArray, m: FloatArray, orders_365: FloatArray
-) -> tuple[FloatArray, FloatArray, str | None]:
-    """(expected value per order, over 365 days, error) from a Gamma-Gamma fit."""
+    x: FloatArray, m: FloatArray, support: FloatArray | None, orders_365: FloatArray
+) -> tuple[FloatArray, FloatArray, str]:
+    """(expected value per order, over 365 days, method or why not fitted)."""
     nan = np.full(len(x), np.nan)
     try:
-        params = backtest.fit_spend(x, m)
+        per_order, method = backtest.value_per_purchase(x, m, support)
     except (gammagamma.NotEnoughData, gammagamma.FitDidNotConverge) as error:
-        return nan, nan, str(error)
-    per_order = backtest.expected_value_per_purchase(params, x, m)
-    return per_order, per_order * orders_365, None
+        return nan, nan, f"not_fitted: {error}"
+    return per_order, per_order * orders_365, method
 
 
 def predict_shop(
@@ -130,7 +138,7 @@ def predict_shop(
     days = np.asarray(day, dtype=np.int64)
     margin_a = np.asarray(margin, dtype=np.float64)
     revenue_a = np.asarray(revenue, dtype=np.float64)
-    full = backtest.summarise(cust, days, margin_a, as_of, 0)
+    full = backtest.summarise(cust, days, margin_a, as_of, 0, support=revenue_a)
     n = len(full.x)
     floats = {name: np.full(n, np.nan) for name in FLOAT_COLUMNS}
     texts: dict[str, str | None] = dict.fromkeys(TEXT_COLUMNS)
@@ -152,17 +160,19 @@ def predict_shop(
     for column, horizon in HORIZONS.items():
         floats[column] = backtest.score(params, horizon, full.x, full.t_x, full.T)[1]
 
-    revenue_summary = backtest.summarise(cust, days, revenue_a, as_of, 0)
+    revenue = full.repeat_support
+    assert revenue is not None
     statuses = []
-    for kind, m in (
-        ("margin", full.repeat_value),
-        ("revenue", revenue_summary.repeat_value),
+    for kind, m, support in (
+        ("margin", full.repeat_value, revenue),
+        ("revenue", revenue, None),
     ):
-        per_order, year, error = _spend(full.x, m, orders_365)
+        per_order, year, method = _spend(full.x, m, support, orders_365)
         floats[f"expected_{kind}_per_order"] = per_order
         floats[f"predicted_{kind}_365d"] = year
-        if error is not None:
-            statuses.append(f"{kind} not_fitted: {error}")
+        texts[f"{kind}_model"] = method
+        if method.startswith("not_fitted"):
+            statuses.append(f"{kind} {method}")
     texts["prediction_status"] = "fitted" + (
         f" (orders only; {'; '.join(statuses)})" if statuses else ""
     )

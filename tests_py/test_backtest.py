@@ -164,7 +164,123 @@ def test_cdnow_chosen_model_has_the_lower_holdout_error(cdnow_backtest):
 
 
 def test_cdnow_spend_fit_is_the_published_gamma_gamma(cdnow_backtest):
-    _, result = cdnow_backtest
+    summary, result = cdnow_backtest
+    assert result.spend_method == "gamma_gamma"  # every CDNOW spend is positive
+    params = backtest.fit_spend(summary.x, summary.repeat_value)
     published = {"p": 6.25, "q": 3.74, "gamma": 15.44}
     for name, value in published.items():
-        assert round(getattr(result.spend_params, name), 2) == value, name
+        assert round(getattr(params, name), 2) == value, name
+
+
+def test_value_per_purchase_borrows_weights_when_margins_are_thin():
+    """Half the repeat buyers average a negative margin: the margin per order is
+    w * own + (1 - w) * shop mean, w = p x / (p x + q - 1) of the revenue fit."""
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 6, 400).astype(float)
+    revenue = np.where(x > 0, rng.gamma(5.0, 4.0, 400), np.nan)
+    margin = np.where(x > 0, revenue * 0.1 - 1.5, np.nan)
+    assert np.nanmean(margin <= 0) > 0.05
+    got, method = backtest.value_per_purchase(x, margin, revenue)
+    assert method.startswith("gamma_gamma_weights: ")
+    from segmart import gammagamma
+
+    gg = gammagamma.fit(x[x > 0], revenue[x > 0])
+    shop = np.nansum(margin * x) / x[x > 0].sum()
+    for i in np.flatnonzero(x > 0)[:20]:
+        w = gg.p * x[i] / (gg.p * x[i] + gg.q - 1)
+        assert got[i] == pytest.approx(w * margin[i] + (1 - w) * shop)
+    assert np.allclose(got[x == 0], shop)
+    # without a support, or with positive margins: the plain Gamma-Gamma
+    _, method = backtest.value_per_purchase(x, margin, None)
+    assert method == "gamma_gamma"
+    _, method = backtest.value_per_purchase(x, revenue * 0.3, revenue)
+    assert method == "gamma_gamma"
+
+
+# --- the command on a built shop ----------------------------------------------
+
+
+def test_backtest_command_writes_the_table_and_a_verdict(generated, tmp_path):
+    import pyarrow.parquet as pq
+    from click.testing import CliRunner
+
+    from segmart.cli import main
+
+    out = tmp_path / "bt.parquet"
+    args = ["backtest", "--db", str(generated.db_path), "--horizon-days", "60"]
+    result = CliRunner().invoke(main, [*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "verdict:" in result.output
+    rows = pq.read_table(out).to_pylist()
+    end = rows[0]["calibration_end"]
+    # the holdout's actual repeat purchases, counted in SQL: purchase days in
+    # (end, end + 60] of customers whose first order is on or before end
+    actual = generated.scalar(
+        """
+        with days as (
+            select distinct customer_key, order_date
+            from intermediate.int_orders_margined where customer_key is not null
+        ),
+        cohort as (
+            select customer_key from days group by 1 having min(order_date) <= ?
+        )
+        select count(*) from days join cohort using (customer_key)
+        where order_date > ? and order_date <= ? + interval 60 day
+        """,
+        [end, end, end],
+    )
+    (as_of,) = generated.query("select as_of_date from intermediate.int_build_context")[
+        0
+    ]
+    assert (as_of - end).days == 60
+    total = next(
+        r for r in rows if r["section"] == "total" and r["label"] == "repeat_purchases"
+    )
+    assert total["actual"] == actual
+    groups = [r for r in rows if r["section"] == "by_calibration_repeats"]
+    assert sum(r["customers"] for r in groups) == total["customers"]
+    assert {r["chosen_model"] for r in rows} <= set(backtest.COUNT_MODELS)
+
+
+def test_backtest_command_refuses_a_holdout_past_the_data(generated):
+    from click.testing import CliRunner
+
+    from segmart.cli import main
+
+    result = CliRunner().invoke(
+        main,
+        ["backtest", "--db", str(generated.db_path), "--calibration-end", "2099-01-01"],
+    )
+    assert result.exit_code == 1
+    assert "runs past the data's as_of" in result.output
+
+
+def test_report_shows_the_backtest_when_its_file_is_beside_the_database(
+    generated, tmp_path
+):
+    import shutil
+
+    import pyarrow.parquet as pq
+    from click.testing import CliRunner
+
+    from segmart.cli import main
+    from segmart.report import build_report
+
+    db = tmp_path / "shop.duckdb"
+    shutil.copy(generated.db_path, db)
+    before = build_report(db, tmp_path / "before.html")
+    assert "backtest" not in [c.key for c in before.charts]
+    result = CliRunner().invoke(main, ["backtest", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert backtest.default_output(db).exists()
+    after = build_report(db, tmp_path / "after.html")
+    item = next(c for c in after.charts if c.key == "backtest")
+    assert item.rendered
+    actual_bar = item.figure.data[0]
+    table = [
+        r
+        for r in pq.read_table(backtest.default_output(db)).to_pylist()
+        if r["section"] == "by_calibration_repeats"
+    ]
+    assert list(actual_bar.y) == [r["actual"] for r in table]
+    assert 'id="backtest"' in (tmp_path / "after.html").read_text(encoding="utf-8")
