@@ -206,3 +206,48 @@ def test_normal_shop_is_fitted_and_bands_follow_the_vars(generated):
     model, reason = reasons[0]
     assert model in ("bg_nbd", "pareto_nbd") and f"MAE over 90 days: {model}" in reason
     assert not math.isnan(rows[0]["expected_orders_90d"])
+
+
+def test_predicted_margin_percentile_is_the_share_strictly_lower(generated):
+    rows = generated.query(
+        "select predicted_margin_365d, predicted_margin_percentile"
+        " from main.customer_profile where predicted_margin_365d is not null"
+    )
+    values = sorted(v for v, _ in rows)
+    n = len(values)
+    import bisect
+
+    for value, percentile in rows[:200]:
+        lower = bisect.bisect_left(values, value)
+        assert percentile == pytest.approx(lower / (n - 1))
+
+
+def test_worth_protecting_holds_top_predicted_margin_at_churn_risk(generated):
+    top = PROJECT_VARS["segment_top_margin_percentile"]
+    medium = PROJECT_VARS["churn_risk_medium_from"]
+    expected = {
+        key
+        for key, percentile, risk in generated.query(
+            "select customer_key, predicted_margin_percentile, churn_risk"
+            " from main.customer_profile"
+        )
+        if percentile is not None and percentile >= top and risk >= medium
+    }
+    members = {
+        key
+        for (key,) in generated.query(
+            "select customer_key from main.segment_membership"
+            " where segment_name = 'worth_protecting'"
+        )
+    }
+    assert members == expected
+
+
+def test_worth_protecting_is_empty_when_nothing_is_predicted(tiny):
+    assert (
+        tiny.scalar(
+            "select count(*) from main.segment_membership"
+            " where segment_name = 'worth_protecting'"
+        )
+        == 0
+    )

@@ -209,7 +209,18 @@ joined as (
 final as (
     select
         *,
-        {{ lifecycle_stage() }} as lifecycle_stage
+        {{ lifecycle_stage() }} as lifecycle_stage,
+        -- share of the customers with a prediction whose predicted margin is
+        -- strictly lower (as margin_percentile); null without a prediction
+        case
+            when predicted_margin_365d is not null
+                then cast(
+                    percent_rank() over (
+                        partition by predicted_margin_365d is null
+                        order by predicted_margin_365d
+                    ) as {{ type_double() }}
+                )
+        end as predicted_margin_percentile
     from joined
 )
 
