@@ -251,3 +251,13 @@ def test_worth_protecting_is_empty_when_nothing_is_predicted(tiny):
         )
         == 0
     )
+
+
+def test_summary_says_why_nothing_is_predicted(tiny, capsys):
+    from segmart.summary import print_summary
+
+    status = tiny.scalar(
+        "select distinct prediction_status from intermediate.int_customers_predicted"
+    )
+    print_summary(tiny.db_path)
+    assert f"predictions: none ({status})" in capsys.readouterr().out
