@@ -91,20 +91,8 @@ def _choose(
     """Count model by backtest on the last backtest_days before as_of."""
     horizon = settings.backtest_days
     summary = backtest.summarise(customer, day, margin, as_of - horizon, horizon)
-    if not (summary.x > 0).any():
-        return "bg_nbd", "no backtest: no repeat purchase before the holdout"
-    mae: dict[str, float] = {}
-    for name in backtest.COUNT_MODELS:
-        try:
-            params = backtest.fit_count_model(name, summary.x, summary.t_x, summary.T)
-        except backtest._FIT_ERRORS:
-            mae[name] = float("nan")
-            continue
-        _, predicted = backtest.score(
-            params, horizon, summary.x, summary.t_x, summary.T
-        )
-        mae[name] = float(np.mean(np.abs(predicted - summary.holdout_x)))
-    return backtest.choose_model(mae, horizon)
+    result = backtest.run_backtest(summary, float(horizon))
+    return result.chosen, result.reason
 
 
 def _spend(
