@@ -222,9 +222,21 @@ def test_predicted_margin_percentile_is_the_share_strictly_lower(generated):
         assert percentile == pytest.approx(lower / (n - 1))
 
 
-def test_worth_protecting_holds_top_predicted_margin_at_churn_risk(generated):
+@pytest.fixture(scope="module")
+def generated_low_cut(builder, generated_raw):
+    """The generated shop with a churn-risk cut of 0.05: on 400 customers the
+    default 0.3 leaves worth_protecting empty, which would test nothing."""
+    result = builder(
+        "generated_low_cut", generated_raw, dbt_vars={"churn_risk_medium_from": 0.05}
+    )
+    assert result.result.success, result.result.output[-3000:]
+    return result
+
+
+def test_worth_protecting_holds_top_predicted_margin_at_churn_risk(generated_low_cut):
+    generated = generated_low_cut
     top = PROJECT_VARS["segment_top_margin_percentile"]
-    medium = PROJECT_VARS["churn_risk_medium_from"]
+    medium = 0.05
     expected = {
         key
         for key, percentile, risk in generated.query(
@@ -240,6 +252,7 @@ def test_worth_protecting_holds_top_predicted_margin_at_churn_risk(generated):
             " where segment_name = 'worth_protecting'"
         )
     }
+    assert expected, "nobody to test with"
     assert members == expected
 
 
