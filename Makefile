@@ -30,6 +30,8 @@ setup: $(STAMP)
 
 demo: setup
 	$(BIN)/segmart run --raw-dir data/raw --demo-customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED)
+	# how the predictions did on the demo's last 90 days (the report then draws it)
+	-$(BIN)/segmart backtest
 
 lint: setup
 	$(BIN)/ruff check segmart tests_py benchmarks models

@@ -17,6 +17,8 @@ def print_summary(db: Path) -> None:
     with duckdb.connect(str(db), read_only=True) as con:
         customers = con.execute("select count(*) from main.customer_profile").fetchone()
         print(f"customers: {customers[0]:,}")
+        if has_table(con, "intermediate", "int_customers_predicted"):
+            _print_predictions(con)
         if has_table(con, "main", "segment_library"):
             rows = con.execute(
                 "select segment_name, priority, customers_count, share_of_customers, "
@@ -50,3 +52,18 @@ def print_summary(db: Path) -> None:
                 print("\nquarantined rows (top reasons):")
                 for source, reason, n in rows:
                     print(f"  {source:<18} {reason:<32} {n:>8,}")
+
+
+def _print_predictions(con: duckdb.DuckDBPyConnection) -> None:
+    """One line: which model predicts, or why nothing is predicted."""
+    row = con.execute(
+        "select prediction_status, count_model, count_model_reason"
+        " from intermediate.int_customers_predicted limit 1"
+    ).fetchone()
+    if row is None:
+        return
+    status, model, reason = row
+    if model is None:
+        print(f"predictions: none ({status})")
+    else:
+        print(f"predictions: {status} with {model} ({reason})")

@@ -114,6 +114,13 @@ def test_trend_has_one_line_per_segment_over_both_builds(built):
     )
     for name, as_of, n in rows:
         counts[name][as_of] = n
+    # a segment empty on every build (worth_protecting on this small shop) has no
+    # membership rows but is in the library: its line is 0 on every build
+    library = query(db, "select distinct segment_name from main.segment_history")
+    dates = {as_of for by_date in counts.values() for as_of in by_date}
+    for (name,) in library:
+        for as_of in dates:
+            counts[name].setdefault(as_of, 0)
     assert {trace.name for trace in figure.data} == set(counts)
     for trace in figure.data:
         assert dict(zip(trace.x, trace.y, strict=True)) == counts[trace.name]

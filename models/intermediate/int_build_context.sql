@@ -2,6 +2,8 @@
 --   as_of_date     var('as_of') when set, else the newest order date;
 --   base_currency  var('base_currency') when set, else the shop's only order
 --                  currency, else USD.
+--   prediction_*   the thresholds of int_customers_predicted (vars of the same
+--                  name), here so that its Python code reads them on every engine.
 with orders as (
     select * from {{ ref('stg_shop__orders') }}
 ),
@@ -29,6 +31,9 @@ final as (
             end as base_currency,
         {% endif %}
         {{ "true" if var('as_of') else "false" }} as is_as_of_pinned,
+        {{ var('prediction_min_repeat_buyers') }} as prediction_min_repeat_buyers,
+        {{ var('prediction_min_history_days') }} as prediction_min_history_days,
+        {{ var('prediction_backtest_days') }} as prediction_backtest_days,
         cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp)
             as built_at
     from order_currencies

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from segmart.report.read import _missing, _num, _Reader
@@ -558,6 +559,55 @@ def chart_performance(reader: _Reader) -> Chart:
         )
         fig.add_vline(x=0, line_dash="dot", line_color="#777", row=1, col=col)
     _layout(fig, 110 + 26 * len(rows), showlegend=False)
+    chart.figure = fig
+    return chart
+
+
+def chart_backtest(path: Path) -> Chart | None:
+    """Mean actual vs predicted holdout purchases by calibration repeat purchases,
+    from the file `segmart backtest` writes beside the database (None: no file)."""
+    if not path.exists():
+        return None
+    import plotly.graph_objects as go
+    import pyarrow.parquet as pq
+
+    rows = pq.read_table(path).to_pylist()
+    groups = [r for r in rows if r["section"] == "by_calibration_repeats"]
+    total = next(
+        (
+            r
+            for r in rows
+            if r["section"] == "total" and r["label"] == "repeat_purchases"
+        ),
+        None,
+    )
+    if not groups or total is None:
+        return None
+    chosen = groups[0]["chosen_model"]
+    chart = Chart(
+        "backtest",
+        "Backtest: predicted vs actual purchases",
+        f"Fitted up to {groups[0]['calibration_end']}, compared with the next "
+        f"{groups[0]['horizon_days']} days: mean purchases per customer by purchases "
+        f"before; actual {total['actual']:,.0f} in all, {chosen} (the model used) "
+        f"predicted {total[chosen]:,.0f}.",
+    )
+    labels = [r["label"] for r in groups]
+    fig = go.Figure()
+    fig.add_bar(
+        x=labels, y=[r["actual"] for r in groups], name="actual", marker_color="#9aa3ab"
+    )
+    for model, colour in (("bg_nbd", "#1f77b4"), ("pareto_nbd", "#ff7f0e")):
+        fig.add_scatter(
+            x=labels,
+            y=[r[model] for r in groups],
+            name=model,
+            mode="lines+markers",
+            line_color=colour,
+        )
+    fig.update_xaxes(title_text="repeat purchases in the calibration period")
+    fig.update_yaxes(title_text="mean holdout purchases")
+    _layout(fig, 360)
     chart.figure = fig
     return chart
 

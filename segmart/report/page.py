@@ -8,7 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from segmart.report.charts import CHARTS, Chart
+from segmart.backtest import default_output
+from segmart.report.charts import CHARTS, Chart, chart_backtest
 from segmart.report.read import _open, _Reader
 
 
@@ -159,6 +160,10 @@ def build_report(
             report.charts.append(make(reader))
             if progress is not None:
                 progress(report.charts[-1].key)
+        # `segmart backtest` writes its table beside the database: then a chart
+        backtest = chart_backtest(default_output(db_path))
+        if backtest is not None:
+            report.charts.append(backtest)
         library_table = _library_table(reader)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_name(out_path.name + ".tmp")

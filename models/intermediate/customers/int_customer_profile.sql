@@ -162,9 +162,28 @@ joined as (
         categories.next_category,
         categories.is_next_category_in_stock,
 
-        -- predictions
+        -- predictions (int_customers_predicted; null below its thresholds)
         predictions.probability_alive,
+        1 - predictions.probability_alive as churn_risk,
+        case
+            when predictions.probability_alive is null then null
+            when 1 - predictions.probability_alive >= {{ var('churn_risk_high_from') }}
+                then 'high'
+            when
+                1 - predictions.probability_alive
+                >= {{ var('churn_risk_medium_from') }}
+                then 'medium'
+            else 'low'
+        end as churn_risk_band,
+        predictions.predicted_orders_30d,
         predictions.expected_orders_90d,
+        predictions.predicted_orders_365d,
+        predictions.expected_margin_per_order,
+        predictions.predicted_margin_365d,
+        predictions.expected_revenue_per_order,
+        predictions.predicted_revenue_365d,
+        predictions.prediction_status,
+        predictions.count_model,
 
         build_context.as_of_date
     from customers
@@ -190,7 +209,18 @@ joined as (
 final as (
     select
         *,
-        {{ lifecycle_stage() }} as lifecycle_stage
+        {{ lifecycle_stage() }} as lifecycle_stage,
+        -- share of the customers with a prediction whose predicted margin is
+        -- strictly lower (as margin_percentile); null without a prediction
+        case
+            when predicted_margin_365d is not null
+                then cast(
+                    percent_rank() over (
+                        partition by predicted_margin_365d is null
+                        order by predicted_margin_365d
+                    ) as {{ type_double() }}
+                )
+        end as predicted_margin_percentile
     from joined
 )
 
