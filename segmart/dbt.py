@@ -87,7 +87,7 @@ _FILE_ERRORS = (
         "one kind), or a delimiter other than the csv_delimiter var.",
     ),
     (
-        re.compile(r"(?:Unexpected end of GZIP stream|Input is not a GZIP stream): (\S+)"),
+        re.compile(r"(?:Unexpected end of|Input is not a) GZIP stream: (\S+)"),
         "is not a readable gzip file (cut short, or not compressed although named "
         ".gz): export or download it again.",
     ),

@@ -143,10 +143,13 @@ def test_nul_bytes_are_removed_from_values(bad):
     assert bad.query(
         "select email, total from staging.stg_shop__orders where order_id = 'B04'"
     ) == [("dan@example.com", Decimal("40.00"))]
-    assert bad.scalar(
-        "select count(*) from raw.orders where contains(email, chr(0)) "
-        "or contains(total, chr(0))"
-    ) == 0
+    assert (
+        bad.scalar(
+            "select count(*) from raw.orders where contains(email, chr(0)) "
+            "or contains(total, chr(0))"
+        )
+        == 0
+    )
 
 
 def test_a_line_with_more_fields_than_the_header_is_unreadable(bad):
@@ -161,7 +164,9 @@ def test_a_line_with_more_fields_than_the_header_is_unreadable(bad):
     assert raw_row == 8
     assert "TOO MANY COLUMNS" in raw_values
     assert "B06,fay@example.com" in raw_values and "surplus" in raw_values
-    assert bad.query("select * from staging.stg_shop__orders where order_id = 'B06'") == []
+    assert (
+        bad.query("select * from staging.stg_shop__orders where order_id = 'B06'") == []
+    )
 
 
 def test_a_line_with_fewer_fields_reads_the_missing_ones_as_blank(bad):
