@@ -164,10 +164,14 @@
                     select
                         {%- for col in contract %}
                         {% if col in by_lower -%}
-                            replace(
-                                cast({{ segmart_identifier(by_lower[col]) }} as varchar),
-                                chr(0), ''
-                            )
+                            {%- set value = 'cast(' ~ segmart_identifier(by_lower[col])
+                                ~ ' as varchar)' -%}
+                            {#- contains() first: a copy only for a value with a NUL -#}
+                            case
+                                when contains({{ value }}, chr(0))
+                                    then replace({{ value }}, chr(0), '')
+                                else {{ value }}
+                            end
                         {%- else -%}
                             cast(null as varchar)
                         {%- endif %} as {{ col }},
