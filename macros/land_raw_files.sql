@@ -9,7 +9,15 @@
       - _source_file, _raw_row (1-based position in the file) and _loaded_at (the
         file's modification time when the line was landed, for source freshness);
     and raw._unreadable_lines with the lines the CSV reader could not read (invalid
-    UTF-8, ...), so reconciliation can count them instead of losing them.
+    UTF-8, more fields than the header, ...), so reconciliation can count them
+    instead of losing them. NUL bytes are removed from every value (a file
+    written as UTF-16 or padded by a broken exporter); a line may be up to
+    segmart_max_line_bytes() long (a ticket body of megabytes lands whole).
+    The build stops, naming the file, on what no line-by-line rule can mend
+    (segmart_check_header): a file that reads as one column holding another
+    delimiter, a contract column named twice in the header (in any case), a
+    zero-byte required file, a corrupt gzip or a quote never closed (DuckDB's
+    own error names the file).
     An absent optional file lands as an empty table; an absent required file stops
     the build with a message that names it.
     A build after the first lands only what changed: the file is read again and
@@ -92,6 +100,20 @@
                 ~ segmart_literal(path) ~ ")"
             ) -%}
             {%- if meta.rows[0][0] == 0 -%}
+                {#- A zero-byte file is not a header-only file: likely an export
+                    that failed. Optional: an empty table and a warning; the
+                    required orders: an error. -#}
+                {%- if node.meta.get('required', false) -%}
+                    {{ exceptions.raise_compiler_error(
+                        "segmart: the required raw export '" ~ path ~ "' is empty "
+                        ~ "(0 bytes, not even a header): the export probably failed. "
+                        ~ "Export it again."
+                    ) }}
+                {%- endif -%}
+                {%- do log(
+                    "segmart: warning: '" ~ path ~ "' is empty (0 bytes, not even a "
+                    ~ "header): " ~ node.name ~ " landed as an empty table.", info=true
+                ) -%}
                 {%- do run_query(segmart_empty_raw_table(target_table, contract)) -%}
             {%- else -%}
                 {%- set loaded_at = meta.rows[0][1] -%}
@@ -105,6 +127,7 @@
                             all_varchar = true,
                             delim = {{ segmart_literal(var('csv_delimiter')) }}, quote = '"',
                             escape = '"', null_padding = true, parallel = false,
+                            max_line_size = {{ segmart_max_line_bytes() }},
                             store_rejects = true, rejects_table = '{{ rejects }}',
                             rejects_scan = '{{ rejects }}_scan')
                     {%- endset -%}
@@ -112,23 +135,52 @@
                 {%- set header = run_query(
                     'describe select * from ' ~ reader
                 ).columns[0].values() -%}
+                {%- do segmart_check_header(path, header, contract) -%}
                 {%- set by_lower = {} -%}
                 {%- for col in header -%}
                     {%- do by_lower.update({(col | lower | trim): col}) -%}
                 {%- endfor -%}
+                {#- Fields past the header that the sniffer saw (it names them
+                    column<N>): the lines holding them are unreadable, as the
+                    reader itself rejects such lines further down the file. -#}
+                {%- set extra = [] -%}
+                {%- for col in header -%}
+                    {%- if rejects and col == 'column' ~ loop.index0 -%}
+                        {%- do extra.append(segmart_identifier(col) ~ ' is null') -%}
+                    {%- endif -%}
+                {%- endfor -%}
+                {%- set fits = extra | join(' and ') if extra else 'true' -%}
+                {%- set all_fields = [] -%}
+                {%- for col in header -%}
+                    {%- do all_fields.append(
+                        'coalesce(' ~ segmart_identifier(col) ~ ", '')"
+                    ) -%}
+                {%- endfor -%}
+                {%- set numbered -%}
+                    (select *, cast(row_number() over () as bigint) as _segmart_row
+                    from {{ reader }}) as numbered
+                {%- endset -%}
                 {%- set file_lines -%}
                     select
                         {%- for col in contract %}
                         {% if col in by_lower -%}
-                            cast({{ segmart_identifier(by_lower[col]) }} as varchar)
+                            {%- set value = 'cast(' ~ segmart_identifier(by_lower[col])
+                                ~ ' as varchar)' -%}
+                            {#- contains() first: a copy only for a value with a NUL -#}
+                            case
+                                when contains({{ value }}, chr(0))
+                                    then replace({{ value }}, chr(0), '')
+                                else {{ value }}
+                            end
                         {%- else -%}
                             cast(null as varchar)
                         {%- endif %} as {{ col }},
                         {%- endfor %}
                         {{ segmart_literal(path) }} as _source_file,
-                        cast(row_number() over () as bigint) as _raw_row,
+                        _segmart_row as _raw_row,
                         cast('{{ loaded_at }}' as timestamp) as _loaded_at
-                    from {{ reader }}
+                    from {{ numbered }}
+                    where {{ fits }}
                 {%- endset -%}
                 {%- set changes_landed = segmart_can_land_changes(
                     target_table, contract, path
@@ -150,6 +202,17 @@
                         'insert into ' ~ raw_schema ~ '._unreadable_lines_pending '
                         ~ "select '" ~ node.name ~ "', " ~ segmart_literal(path) ~ ", line, "
                         ~ 'error_type, csv_line from ' ~ rejects
+                    ) -%}
+                {%- endif -%}
+                {%- if extra -%}
+                    {%- do run_query(
+                        'insert into ' ~ raw_schema ~ '._unreadable_lines_pending '
+                        ~ "select '" ~ node.name ~ "', " ~ segmart_literal(path)
+                        ~ ", _segmart_row + 1, 'TOO MANY COLUMNS', concat_ws("
+                        ~ segmart_literal(var('csv_delimiter')) ~ ', '
+                        ~ all_fields | join(', ') ~ ') from ' ~ numbered.replace(rejects, rejects ~ '_extra')
+                        ~ ' where not (' ~ fits ~ '); drop table if exists '
+                        ~ rejects ~ '_extra; drop table if exists ' ~ rejects ~ '_extra_scan'
                     ) -%}
                 {%- endif -%}
             {%- endif -%}
@@ -288,3 +351,68 @@
     {{ return('"' ~ (name | string).replace('"', '""') ~ '"') }}
 {%- endmacro %}
 
+
+
+{#- The longest line the CSV reader takes: 64 MB (DuckDB's default, 2 MB, stops
+    the build on a long ticket body and prints the whole line). -#}
+{% macro segmart_max_line_bytes() -%}
+    {{ return(67108864) }}
+{%- endmacro %}
+
+{#- Stop the build, naming the file, when its header cannot be mapped to the
+    contract without guessing:
+      - the file reads as one column whose name holds another delimiter (a ';'
+        export read with the default ','): every line would land in one column
+        and be quarantined, so say which var to set instead;
+      - a contract column appears twice (Email and email, or email twice): which
+        one is meant cannot be told. DuckDB renames a repeated header to
+        <name>_<n>, so the header as written is read again only then. -#}
+{% macro segmart_check_header(path, header, contract) %}
+    {%- set delimiter = var('csv_delimiter') -%}
+    {%- if contract | length > 1 and header | length == 1 -%}
+        {%- for other in [';', ',', '\t', '|'] if other != delimiter and other in header[0] -%}
+            {{ exceptions.raise_compiler_error(
+                "segmart: '" ~ path ~ "' reads as a single column ('" ~ header[0][:60]
+                ~ "') with the delimiter '" ~ delimiter ~ "', but its header holds '"
+                ~ (other | replace('\t', '\\t')) ~ "': it looks '"
+                ~ (other | replace('\t', '\\t')) ~ "'-delimited. Set the csv_delimiter var, "
+                ~ "e.g. --vars '{csv_delimiter: \"" ~ (other | replace('\t', '\\t'))
+                ~ "\"}' (all CSV exports of a shop share one delimiter)."
+            ) }}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- set renamed = [] -%}
+    {%- for col in header if modules.re.search('_[0-9]+$', col) -%}
+        {%- do renamed.append(col) -%}
+    {%- endfor -%}
+    {%- if renamed -%}
+        {%- if path.endswith('.parquet') -%}
+            {%- set written = run_query(
+                "select name from parquet_schema(" ~ segmart_literal(path)
+                ~ ") where num_children is null"
+            ).columns[0].values() -%}
+        {%- else -%}
+            {%- set first = run_query(
+                "select * from read_csv(" ~ segmart_literal(path) ~ ", header = false, "
+                ~ "all_varchar = true, delim = " ~ segmart_literal(delimiter)
+                ~ ", quote = '\"', escape = '\"', null_padding = true, "
+                ~ "parallel = false, ignore_errors = true, max_line_size = "
+                ~ segmart_max_line_bytes() ~ ") limit 1"
+            ) -%}
+            {%- set written = first.rows[0].values() if first.rows else [] -%}
+        {%- endif -%}
+        {%- set seen = {} -%}
+        {%- for col in written if col is not none -%}
+            {%- set key = col | lower | trim -%}
+            {%- do seen.update({key: seen.get(key, []) + [col]}) -%}
+        {%- endfor -%}
+        {%- for col in contract if seen.get(col, []) | length > 1 -%}
+            {{ exceptions.raise_compiler_error(
+                "segmart: '" ~ path ~ "' has the column '" ~ col ~ "' "
+                ~ seen[col] | length ~ " times in its header (" ~ seen[col] | join(', ')
+                ~ "; names match whatever their case): which one holds the "
+                ~ col ~ " cannot be told. Remove or rename the other."
+            ) }}
+        {%- endfor -%}
+    {%- endif -%}
+{% endmacro %}

@@ -130,7 +130,10 @@
       ISO 8601 with an offset or Z  -> converted to UTC;
       ISO 8601 without offset, or a date alone -> read in var('source_timezone');
       var('local_timestamp_format') (e.g. %m/%d/%Y %H:%M), or its date part alone
-      (%m/%d/%Y) -> read in source_timezone.
+      (%m/%d/%Y) -> read in source_timezone;
+      Unix epoch seconds (9 or 10 digits, 1973-2286) or milliseconds (12 or 13
+      digits) -> UTC (epoch time has no time zone). Eight digits stay unreadable:
+      20240131 is more likely a date than 1970-08-23.
     Null when blank or unreadable. -#}
 {% macro parse_timestamp(column) -%}
     {{ return(adapter.dispatch('parse_timestamp', 'segmart')(column)) }}
@@ -142,6 +145,10 @@
     case
         when {{ regex_full_match(text, iso ~ '\\s?(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)') }}
             then timezone('UTC', try_cast({{ text }} as timestamptz))
+        when {{ regex_full_match(text, '[0-9]{9,10}') }}
+            then timezone('UTC', to_timestamp(cast({{ text }} as bigint)))
+        when {{ regex_full_match(text, '[0-9]{12,13}') }}
+            then epoch_ms(cast({{ text }} as bigint))
         when {{ regex_full_match(text, iso) }}
             then timezone(
                 'UTC',

@@ -68,13 +68,39 @@ def closing_lines(output: str, *, warnings: bool = True) -> list[str]:
 
 def error_lines(output: str) -> list[str]:
     """A failed run's errors: from dbt's ``Completed with`` on, else its last 40
-    lines."""
+    lines; then segmart's reading of DuckDB's file errors (:func:`file_hints`)."""
     lines = output.splitlines()
     start = next(
         (i for i, line in enumerate(lines) if "Completed with" in line),
         max(0, len(lines) - 40),
     )
-    return lines[start:]
+    return lines[start:] + file_hints(output)
+
+
+# DuckDB's reader errors on a raw export (raised while landing, where a macro
+# cannot catch them): they name the file, but their fixes are DuckDB's options.
+_FILE_ERRORS = (
+    (
+        re.compile(r'Error when sniffing file "([^"]+)"'),
+        "could not be read as CSV: look for a quote opened and never closed, a mix "
+        "of Windows (CRLF) and Unix (LF) line endings (save the file again with "
+        "one kind), or a delimiter other than the csv_delimiter var.",
+    ),
+    (
+        re.compile(r"(?:Unexpected end of|Input is not a) GZIP stream: (\S+)"),
+        "is not a readable gzip file (cut short, or not compressed although named "
+        ".gz): export or download it again.",
+    ),
+)
+
+
+def file_hints(output: str) -> list[str]:
+    """What to do about each raw export DuckDB could not read, one line a file."""
+    hints: dict[str, None] = {}
+    for pattern, advice in _FILE_ERRORS:
+        for path in pattern.findall(output):
+            hints[f"segmart: {path} {advice}"] = None
+    return list(hints)
 
 
 def nodes_done(line: str) -> tuple[int, int] | None:

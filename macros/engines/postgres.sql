@@ -138,6 +138,10 @@
     case
         when {{ regex_full_match(text, iso ~ '\\s?(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)') }}
             then {{ fn }}timestamptz({{ text }}) at time zone 'UTC'
+        when {{ regex_full_match(text, '[0-9]{9,10}') }}
+            then to_timestamp(cast({{ text }} as bigint)) at time zone 'UTC'
+        when {{ regex_full_match(text, '[0-9]{12,13}') }}
+            then to_timestamp(cast({{ text }} as bigint) / 1000.0) at time zone 'UTC'
         when {{ regex_full_match(text, iso) }}
             then ({{ fn }}timestamp({{ text }}) at time zone '{{ var("source_timezone") }}')
             at time zone 'UTC'

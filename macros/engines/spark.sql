@@ -75,7 +75,8 @@
     {{ out | join('') }}
 {%- endmacro %}
 
-{#- As duckdb__parse_timestamp: an offset or Z is converted to UTC, other ISO text
+{#- As duckdb__parse_timestamp: an offset or Z is converted to UTC, epoch seconds
+    and milliseconds are UTC, other ISO text
     and the local format are read in var('source_timezone'). Timestamps are
     Spark TIMESTAMPs in the session time zone, which the profile sets to UTC. -#}
 {% macro spark__parse_timestamp(column) -%}
@@ -85,6 +86,10 @@
     case
         when {{ regex_full_match(text, iso ~ '\\s?(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)') }}
             then try_cast(upper({{ text }}) as timestamp)
+        when {{ regex_full_match(text, '[0-9]{9,10}') }}
+            then timestamp_seconds(cast({{ text }} as bigint))
+        when {{ regex_full_match(text, '[0-9]{12,13}') }}
+            then timestamp_millis(cast({{ text }} as bigint))
         when {{ regex_full_match(text, iso) }}
             then to_utc_timestamp(try_cast({{ text }} as timestamp), '{{ timezone }}')
         else to_utc_timestamp(
