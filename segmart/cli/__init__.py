@@ -11,7 +11,16 @@ from __future__ import annotations
 
 import click
 
-from segmart.cli import adapters, build, engines, export, generate, report, segments
+from segmart.cli import (
+    adapters,
+    build,
+    discover,
+    engines,
+    export,
+    generate,
+    report,
+    segments,
+)
 from segmart.errors import UserError
 
 
@@ -31,5 +40,5 @@ def main() -> None:
     """segmart: turn a shop's raw exports into a governed segment library."""
 
 
-for _module in (generate, report, build, adapters, export, segments, engines):
+for _module in (generate, report, build, adapters, export, segments, engines, discover):
     _module.register(main)
