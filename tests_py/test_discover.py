@@ -270,3 +270,13 @@ def test_moved_proposal_passes_validation_and_builds_its_stated_size(shop):
     found, _, _, moved, adopted, size = shop
     assert adopted.success, adopted.output[-3000:]
     assert size == moved.matched
+
+
+def test_report_section_lists_the_proposals(planted, tmp_path):
+    from segmart.report.page import _proposed_table
+
+    db, truth, found = planted[False]
+    section = _proposed_table(found.paths[0].parent)
+    assert section.count("<tr><td>proposed_") == len(found.proposals) == 3
+    assert "restates planted_loyal" in section
+    assert _proposed_table(tmp_path) == ""
