@@ -280,3 +280,43 @@ def test_report_section_lists_the_proposals(planted, tmp_path):
     assert section.count("<tr><td>proposed_") == len(found.proposals) == 3
     assert "restates planted_loyal" in section
     assert _proposed_table(tmp_path) == ""
+
+
+def test_explain_shows_scores_and_matched_proposals(planted, tmp_path):
+    from segmart.library import explain
+
+    db, truth, found = planted[False]
+    copy = tmp_path / "explain.duckdb"
+    shutil.copy(db, copy)
+    scores = tmp_path / "scores.parquet"
+    with duckdb.connect(str(copy)) as con:
+        con.execute(
+            "create table customer_segment as select 'loyal_0001' as customer_key, "
+            "'planted_loyal' as primary_segment, 10 as primary_segment_priority"
+        )
+        con.execute(
+            "alter table segment_membership add column priority integer default 10"
+        )
+        con.execute("alter table segment_membership add column is_primary boolean")
+        con.execute("alter table segment_membership add column match_reason varchar")
+        con.execute(
+            f"copy (select 'loyal_0001' as customer_key, 'orders_again_30d' as "
+            f"target, 0.875 as score, 0.91 as holdout_auc, date '2024-06-30' as "
+            f"as_of_date) to '{scores}' (format parquet)"
+        )
+        text = explain(
+            con, "loyal_0001", "x@example.com", found.paths[0].parent, scores
+        )
+        expected = [
+            p.stem
+            for p in found.paths
+            if con.execute(
+                f"select coalesce(({spec_rule(p)}), false) from customer_profile "
+                "where customer_key = 'loyal_0001'"
+            ).fetchone()[0]
+        ]
+    assert expected, "the loyal customer matches a proposal"
+    assert f"proposed segments matched ({len(expected)}" in text
+    for name in expected:
+        assert f"    {name}: " in text
+    assert "orders_again_30d                0.875" in text

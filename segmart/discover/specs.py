@@ -160,7 +160,13 @@ def write(proposals: list[Proposal], out: Path, context: dict) -> list[Path]:
     index = {
         "context": {k: str(v) for k, v in context.items()},
         "proposals": [
-            {**asdict(p), "share": p.share, "restates": p.restates} for p in proposals
+            {
+                **asdict(p),
+                "rule_sql": p.rule_sql(),
+                "share": p.share,
+                "restates": p.restates,
+            }
+            for p in proposals
         ],
     }
     (out / INDEX).write_text(json.dumps(index, indent=2) + "\n", encoding="utf-8")
