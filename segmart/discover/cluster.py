@@ -21,7 +21,8 @@ from segmart.discover.features import Feature
 K_RANGE = range(2, 9)
 SILHOUETTE_SAMPLE = 4000
 TREE_DEPTH = 3
-# A leaf describes at least this share of the customers: no rule for a handful.
+# A leaf describes at least this share of the customers (or a quarter of a
+# smaller cluster): no rule for a handful.
 MIN_LEAF_SHARE = 0.01
 
 
@@ -105,7 +106,10 @@ def describe(
             column[missing] = np.nanmedian(column) if (~missing).any() else 0.0
     tree = DecisionTreeClassifier(
         max_depth=TREE_DEPTH,
-        min_samples_leaf=max(1, int(MIN_LEAF_SHARE * len(member))),
+        # a small cluster still gets leaves of its own (a quarter of it)
+        min_samples_leaf=max(
+            1, min(int(MIN_LEAF_SHARE * len(member)), int(member.sum()) // 4)
+        ),
         random_state=seed,
     ).fit(values, member.astype(int))
     t = tree.tree_
