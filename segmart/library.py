@@ -180,14 +180,28 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def explain_email(db: Path, email: str) -> str:
+def explain_email(
+    db: Path,
+    email: str,
+    proposed_dir: Path | None = None,
+    scores: Path | None = None,
+) -> str:
     """The text `segmart explain` prints for the customer of `email`."""
     with read_db(db) as con:
-        return explain(con, customer_key_of(email), email.strip().lower())
+        return explain(
+            con, customer_key_of(email), email.strip().lower(), proposed_dir, scores
+        )
 
 
-def explain(con: duckdb.DuckDBPyConnection, key: str, email: str) -> str:
-    """The text `segmart explain` prints for one customer_key."""
+def explain(
+    con: duckdb.DuckDBPyConnection,
+    key: str,
+    email: str,
+    proposed_dir: Path | None = None,
+    scores: Path | None = None,
+) -> str:
+    """The text `segmart explain` prints for one customer_key; with the proposals
+    of `segmart discover` and the scores of `segmart propensity` when given."""
     profile = rows(
         con, "select * from main.customer_profile where customer_key = ?", [key]
     )
@@ -207,6 +221,10 @@ def explain(con: duckdb.DuckDBPyConnection, key: str, email: str) -> str:
     lines = [f"customer {key} ({email}), as of {facts.get('as_of_date')}", ""]
     lines += _primary_lines(con, key)
     lines += _membership_lines(con, key)
+    if proposed_dir is not None or scores is not None:
+        from segmart.discover.explain import explain_lines
+
+        lines += explain_lines(con, key, proposed_dir, scores)
     lines += ["", "history of moves:"]
     lines += _history_lines(con, key)
     lines += ["", "profile:"]

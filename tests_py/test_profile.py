@@ -220,6 +220,8 @@ def test_categories(profile):
     )
     # Bob: grinders -> coffee_beans (bought); seed: accessories first by name.
     assert profile[BOB]["next_category"] == "accessories"
+    # both picks come from the seed: the shop's transitions offered nothing new
+    assert ann["next_category_source"] == profile[BOB]["next_category_source"] == "seed"
 
 
 def test_identity_audit(profile_build):

@@ -15,6 +15,7 @@ from segmart.cli import (
     adapters,
     backtest,
     build,
+    discover,
     engines,
     export,
     generate,
@@ -49,5 +50,6 @@ for _module in (
     segments,
     engines,
     backtest,
+    discover,
 ):
     _module.register(main)

@@ -55,12 +55,27 @@ def qa_command(segment: str, db: Path) -> None:
 @click.command("explain")
 @click.argument("email")
 @db_option()
-def explain_command(email: str, db: Path) -> None:
+@click.option(
+    "--proposed",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("segments/proposed"),
+    show_default=True,
+    help="The proposals of `segmart discover` (shown when the folder has them).",
+)
+@click.option(
+    "--scores",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("data/out/customer_propensity.parquet"),
+    show_default=True,
+    help="The scores of `segmart propensity` (shown when the file exists).",
+)
+def explain_command(email: str, db: Path, proposed: Path, scores: Path) -> None:
     """Why EMAIL's customer is where they are: profile facts, every segment
-    matched with the reason, primary segment and history of moves."""
+    matched with the reason, primary segment, propensity scores, proposed
+    segments matched and history of moves."""
     if "@" not in email:
         raise click.BadParameter(f"{email!r} is not an email address")
-    click.echo(library.explain_email(db, email), nl=False)
+    click.echo(library.explain_email(db, email, proposed, scores), nl=False)
 
 
 def register(group: click.Group) -> None:

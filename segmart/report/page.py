@@ -90,6 +90,40 @@ def _library_table(reader: _Reader) -> str:
     )
 
 
+def _proposed_table(proposed_dir: Path | None) -> str:
+    """The proposals of the last `segmart discover`, when there are any."""
+    from segmart.discover.specs import read_index
+
+    index = read_index(proposed_dir) if proposed_dir is not None else None
+    if not index or not index["proposals"]:
+        return ""
+    cells = []
+    for p in index["proposals"]:
+        note = f"restates {p['restates']}" if p["restates"] else ""
+        margin = p["average_margin"]
+        cells.append(
+            f"<tr><td>{html.escape(p['name'])}</td><td>{p['matched']:,}</td>"
+            f"<td>{p['share']:.1%}</td><td>{p['precision']:.2f}</td>"
+            f"<td>{p['recall']:.2f}</td>"
+            f"<td>{'n/a' if margin is None else f'{margin:,.2f}'}</td>"
+            f"<td>{html.escape(note)}</td></tr>"
+        )
+    head = (
+        "<tr><th>proposal</th><th>customers</th><th>share</th><th>precision</th>"
+        "<th>recall</th><th>average margin</th><th>overlap</th></tr>"
+    )
+    context = index["context"]
+    return (
+        '<section id="proposed"><h2>Proposed segments</h2>'
+        '<p class="caption">What <code>segmart discover</code> proposed on '
+        f"{html.escape(context['today'])} ({html.escape(context['method'])}): one "
+        "spec file per cluster in segments/proposed/, inactive until an analyst "
+        "moves it into segments/. Precision and recall compare the rule with its "
+        "cluster; a proposal that restates an existing segment says so."
+        f"</p><table>{head}{''.join(cells)}</table></section>"
+    )
+
+
 def _section(chart: Chart) -> str:
     body = (
         chart.figure.to_html(
@@ -135,10 +169,12 @@ def build_report(
     db_path: Path | str,
     out_path: Path | str,
     progress: Callable[[str], None] | None = None,
+    proposed_dir: Path | None = Path("segments/proposed"),
 ) -> Report:
     """Read the marts of `db_path` and write the report to `out_path`.
 
-    `progress`, when given, is called with each chart's key as it is built.
+    `progress`, when given, is called with each chart's key as it is built;
+    `proposed_dir` holds the proposals of `segmart discover`, if any.
     """
     db_path, out_path = Path(db_path), Path(out_path)
     with _open(db_path) as reader:
@@ -164,7 +200,7 @@ def build_report(
         backtest = chart_backtest(default_output(db_path))
         if backtest is not None:
             report.charts.append(backtest)
-        library_table = _library_table(reader)
+        library_table = _library_table(reader) + _proposed_table(proposed_dir)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_name(out_path.name + ".tmp")
     tmp.write_text(render_html(report, library_table), encoding="utf-8")

@@ -3,7 +3,8 @@
 -- `next_category`: among the categories that buyers of this customer's top
 -- category most often bought next (int_category_transitions), the most frequent
 -- one they have not bought; without such history, a related category from the
--- seed category_relations. is_next_category_in_stock: some product of it has stock.
+-- seed category_relations. next_category_source says which: learned (the shop's own
+-- transitions) or seed. is_next_category_in_stock: some product of it has stock.
 with lines as (
     select * from {{ ref('int_order_lines_margined') }}
     where category is not null
@@ -78,11 +79,13 @@ candidates as (
 next_pick as (
     select
         customer_key,
-        category as next_category
+        category as next_category,
+        case source_rank when 1 then 'learned' else 'seed' end as next_category_source
     from (
         select
             candidates.customer_key,
             candidates.category,
+            candidates.source_rank,
             row_number() over (
                 partition by candidates.customer_key
                 order by
@@ -113,6 +116,7 @@ final as (
         bought.categories_count,
         bought.categories_bought,
         next_pick.next_category,
+        next_pick.next_category_source,
         case
             when next_pick.next_category is not null
                 then stocked.category is not null

@@ -160,6 +160,7 @@ joined as (
         coalesce(categories.categories_count, 0) as categories_count,
         categories.categories_bought,
         categories.next_category,
+        categories.next_category_source,
         categories.is_next_category_in_stock,
 
         -- predictions (int_customers_predicted; null below its thresholds)
