@@ -8,8 +8,9 @@ when there is any:
 
 1. docs: every enabled model, and every column its YAML declares, has a
    description (doc blocks count: the manifest holds them rendered);
-2. primary key: every model has `unique` + `not_null` on one column or a
-   `unique_combination` test (macros/tests/generic_tests.sql), unless it is in
+2. primary key: every model has a `primary_key` test on one column, `unique` +
+   `not_null` (or `not_null_columns`) on one column, or a `unique_combination`
+   test (macros/tests/generic_tests.sql), unless it is in
    NO_KEY_MODELS with a reason;
 3. pii: a column named like personal data (PII_COLUMNS) carries `meta: {pii: true}`,
    and no model in the BI-facing `main` schema (models/marts/ outside
@@ -84,12 +85,17 @@ def _keyed_models(manifest: dict) -> set[str]:
             iter(node.get("depends_on", {}).get("nodes", [])), None
         )
         column = node.get("column_name")
-        if test == "unique_combination":
+        if test == "unique_combination" or (test == "primary_key" and column):
             keyed.add(model)
         elif test == "unique" and column:
             unique.add((model, column.lower()))
         elif test == "not_null" and column:
             not_null.add((model, column.lower()))
+        elif test == "not_null_columns":
+            names = (node.get("test_metadata", {}).get("kwargs") or {}).get(
+                "column_names"
+            ) or []
+            not_null.update((model, name.lower()) for name in names)
     return keyed | {model for model, _ in unique & not_null}
 
 

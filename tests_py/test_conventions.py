@@ -45,11 +45,13 @@ def model(name: str, path: str, columns: dict, **node) -> dict:
     }
 
 
-def data_test(name: str, model_name: str, column: str | None = None) -> dict:
+def data_test(
+    name: str, model_name: str, column: str | None = None, **kwargs
+) -> dict:
     return {
         "unique_id": f"test.segmart.{name}_{model_name}_{column}",
         "resource_type": "test",
-        "test_metadata": {"name": name},
+        "test_metadata": {"name": name, "kwargs": kwargs},
         "attached_node": f"model.segmart.{model_name}",
         "column_name": column,
     }
@@ -94,8 +96,11 @@ def test_each_check_reports_its_violation():
             "models/marts/activation/audience.sql",
             {"id": {}, "email": pii},
         ),
-        data_test("unique", "audience", "id"),
-        data_test("not_null", "audience", "id"),
+        data_test("primary_key", "audience", "id"),
+        # unique on one column and that column among a model-level not_null_columns
+        model("int_folded", "models/intermediate/int_folded.sql", {"id": {}}),
+        data_test("unique", "int_folded", "id"),
+        data_test("not_null_columns", "int_folded", column_names=["ID", "x"]),
         # a disabled model is not checked
         model("off", "models/off.sql", {}, description="", config={"enabled": False}),
         # a quality report may read the landing (source); a staging model that
@@ -159,7 +164,7 @@ def test_each_check_reports_its_violation():
         "and models/quality/"
     )
     assert found[6].startswith("staging parents: stg_report: reads 2 models (base_a,")
-    clean = ("stg_clean", "audience", "dq_counts", "m_side")
+    clean = ("stg_clean", "audience", "int_folded", "dq_counts", "m_side")
     assert not any(name in line for line in found for name in clean)
 
 

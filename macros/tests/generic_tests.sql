@@ -68,3 +68,37 @@
     group by child.{{ key }}
     having sum(child.{{ column_name }}) > max(parent.{{ to_column }})
 {% endtest %}
+
+{#- A primary key: no null and no repeated value. One query for what dbt's
+    `unique` and `not_null` check in two (a build runs each test as a node, and
+    a node's fixed cost is most of a small shop's build: issue #20). -#}
+{% test primary_key(model, column_name) %}
+    select
+        {{ column_name }},
+        count(*) as n_rows
+    from {{ model }}
+    group by {{ column_name }}
+    having {{ column_name }} is null or count(*) > 1
+{% endtest %}
+
+{#- None of `column_names` holds a null: one scan for a model's not-null
+    columns. A failing row names the column and how many rows are null in it. -#}
+{% test not_null_columns(model, column_names) %}
+    with null_counts as (
+        select
+            {%- for column in column_names %}
+            sum(case when {{ column }} is null then 1 else 0 end) as {{ column }}
+            {{- "," if not loop.last }}
+            {%- endfor %}
+        from {{ model }}
+    )
+
+    {% for column in column_names -%}
+        select
+            '{{ column }}' as null_column,
+            {{ column }} as null_rows
+        from null_counts
+        where {{ column }} > 0
+        {{ "union all" if not loop.last }}
+    {% endfor %}
+{% endtest %}
