@@ -45,9 +45,7 @@ def model(name: str, path: str, columns: dict, **node) -> dict:
     }
 
 
-def data_test(
-    name: str, model_name: str, column: str | None = None, **kwargs
-) -> dict:
+def data_test(name: str, model_name: str, column: str | None = None, **kwargs) -> dict:
     return {
         "unique_id": f"test.segmart.{name}_{model_name}_{column}",
         "resource_type": "test",
