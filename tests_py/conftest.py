@@ -21,6 +21,10 @@ from tests_py.identity import TEST_SECRET
 # machine's secret file): tests_py/identity.py computes keys from it.
 os.environ["SEGMART_CUSTOMER_KEY_SECRET"] = TEST_SECRET
 os.environ.pop("SEGMART_CUSTOMER_KEY_PADS", None)
+# dbt's debug log file (every SQL statement) costs about a tenth of a small
+# build's CPU (benchmarks/README.md, issue #20). Tests read dbt's output and
+# run_results.json, so the file keeps warnings and errors only.
+os.environ.setdefault("DBT_LOG_LEVEL_FILE", "warn")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
