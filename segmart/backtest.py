@@ -201,13 +201,22 @@ def value_per_purchase(
     ``w m + (1 - w) shop mean``, ``w = p x / (p x + q - 1)`` with ``p, q`` from
     a Gamma-Gamma fit on ``support``, and the shop mean of ``m`` per repeat
     purchase (negatives included). Raises gammagamma's errors.
+
+    The weight is clipped to ``[0, 1]``: with ``q <= 1`` (net revenue so spread
+    between customers that its population mean is infinite: a wholesaler
+    beside walk-in buyers) ``p x / (p x + q - 1)`` is above 1 or negative and
+    would push a customer past their own mean; its limit as ``q -> 1`` is 1,
+    the customer's own mean.
     """
     repeat = (x > 0) & np.isfinite(m)
     share = float((m[repeat] <= 0).mean()) if repeat.any() else 0.0
     if support is None or share <= MAX_NON_POSITIVE_SHARE:
         return expected_value_per_purchase(fit_spend(x, m), x, m), "gamma_gamma"
     params = fit_spend(x, support)
-    weight = params.p * x / (params.p * x + params.q - 1.0)
+    den = params.p * x + params.q - 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        weight = np.where(den > 0, np.clip(params.p * x / den, 0.0, 1.0), 1.0)
+    weight = np.where(x > 0, weight, 0.0)
     shop_mean = float(np.sum(m[repeat] * x[repeat]) / np.sum(x[repeat]))
     own = np.where(repeat, m, 0.0)
     return (

@@ -200,6 +200,35 @@ def test_value_per_purchase_borrows_weights_when_margins_are_thin():
     assert method == "gamma_gamma"
 
 
+def test_value_per_purchase_weights_stay_credibility_weights_when_q_below_one():
+    """Net revenue so spread between customers that the revenue fit has q < 1
+    (infinite population mean): p x / (p x + q - 1) is then above 1, or negative
+    for small p x. The margin per order must still lie between the customer's own
+    mean and the shop's (a weight in [0, 1]); its q -> 1 limit is the own mean."""
+    rng = np.random.default_rng(8)
+    x = rng.integers(0, 6, 600).astype(float)
+    nu = rng.gamma(0.6, 1 / 5.0, 600)  # heavy-tailed spend rates across customers
+    revenue = np.array(
+        [
+            rng.gamma(1.5, 1 / v, int(k)).mean() if k else np.nan
+            for v, k in zip(nu, x, strict=True)
+        ]
+    )
+    from segmart import gammagamma
+
+    assert gammagamma.fit(x[x > 0], revenue[x > 0]).q < 1  # the case under test
+    margin = np.where(x > 0, revenue * 0.1 - 3.0, np.nan)  # half at a loss
+    got, method = backtest.value_per_purchase(x, margin, revenue)
+    assert method.startswith("gamma_gamma_weights")
+    rep = x > 0
+    shop = np.nansum(margin * x) / x[rep].sum()
+    assert np.isfinite(got).all()
+    low, high = np.minimum(margin[rep], shop), np.maximum(margin[rep], shop)
+    assert np.all((got[rep] >= low - 1e-9) & (got[rep] <= high + 1e-9))
+    np.testing.assert_allclose(got[rep], margin[rep])  # q <= 1: weight 1
+    np.testing.assert_allclose(got[~rep], shop)
+
+
 # --- spend on margin and on net revenue -----------------------------------------
 
 
