@@ -184,9 +184,21 @@ def expected_value_per_purchase(
     params: gammagamma.GammaGammaParams, x: FloatArray, m: FloatArray
 ) -> FloatArray:
     """E[M | x, m]; a customer whose repeat purchases averaged zero or less is
-    taken at m = 0 (the shop's mean, shrunk towards zero by their x)."""
-    m_used = np.where((x > 0) & np.isfinite(m) & (m > 0), m, 1e-12)
-    return gammagamma.expected_average_spend(params, x, m_used)
+    taken at m = 0 (the shop's mean, shrunk towards zero by their x).
+
+    Where the expectation is infinite (``p x + q <= 1``: with ``q <= 1`` at
+    least the one-time buyers), the limit of the credibility form as ``q -> 1``:
+    the customer's own mean, and for one-time buyers the shop's observed mean per
+    repeat purchase, instead of a null.
+    """
+    usable = (x > 0) & np.isfinite(m) & (m > 0)
+    m_used = np.where(usable, m, 1e-12)
+    out = gammagamma.expected_average_spend(params, x, m_used)
+    infinite = np.isnan(out)
+    if infinite.any():
+        shop_mean = float(np.sum(m[usable] * x[usable]) / np.sum(x[usable]))
+        out = np.where(infinite, np.where(x > 0, m_used, shop_mean), out)
+    return out
 
 
 def value_per_purchase(

@@ -200,20 +200,25 @@ def test_value_per_purchase_borrows_weights_when_margins_are_thin():
     assert method == "gamma_gamma"
 
 
+def heavy_tailed_spend() -> tuple[np.ndarray, np.ndarray]:
+    """(x, mean spend per repeat purchase) of 600 customers whose spend rates are
+    Gamma(0.6): so spread between customers that a Gamma-Gamma fit has q < 1."""
+    rng = np.random.default_rng(8)
+    x = rng.integers(0, 6, 600).astype(float)
+    nu = rng.gamma(0.6, 1 / 5.0, 600)
+    spend = [
+        rng.gamma(1.5, 1 / v, int(k)).mean() if k else np.nan
+        for v, k in zip(nu, x, strict=True)
+    ]
+    return x, np.array(spend)
+
+
 def test_value_per_purchase_weights_stay_credibility_weights_when_q_below_one():
     """Net revenue so spread between customers that the revenue fit has q < 1
     (infinite population mean): p x / (p x + q - 1) is then above 1, or negative
     for small p x. The margin per order must still lie between the customer's own
     mean and the shop's (a weight in [0, 1]); its q -> 1 limit is the own mean."""
-    rng = np.random.default_rng(8)
-    x = rng.integers(0, 6, 600).astype(float)
-    nu = rng.gamma(0.6, 1 / 5.0, 600)  # heavy-tailed spend rates across customers
-    revenue = np.array(
-        [
-            rng.gamma(1.5, 1 / v, int(k)).mean() if k else np.nan
-            for v, k in zip(nu, x, strict=True)
-        ]
-    )
+    x, revenue = heavy_tailed_spend()
     from segmart import gammagamma
 
     assert gammagamma.fit(x[x > 0], revenue[x > 0]).q < 1  # the case under test
@@ -227,6 +232,29 @@ def test_value_per_purchase_weights_stay_credibility_weights_when_q_below_one():
     assert np.all((got[rep] >= low - 1e-9) & (got[rep] <= high + 1e-9))
     np.testing.assert_allclose(got[rep], margin[rep])  # q <= 1: weight 1
     np.testing.assert_allclose(got[~rep], shop)
+
+
+def test_value_per_purchase_is_finite_when_the_population_mean_is_infinite():
+    """Plain Gamma-Gamma with q < 1: E[M] of a one-time buyer is infinite. They get
+    the shop's observed mean per repeat purchase; repeat buyers their own mean
+    (the q -> 1 limit of the weights), never a null."""
+    from segmart import gammagamma
+
+    x, revenue = heavy_tailed_spend()
+    params = gammagamma.fit(x[x > 0], revenue[x > 0])
+    assert params.q < 1  # the case under test
+    got, method = backtest.value_per_purchase(x, revenue, None)
+    assert method == "gamma_gamma"
+    rep = x > 0
+    assert np.isfinite(got).all()
+    shop = np.sum(revenue[rep] * x[rep]) / x[rep].sum()
+    np.testing.assert_allclose(got[~rep], shop)
+    # where p x + q > 1 the formula itself, by hand
+    p, q, g = params.p, params.q, params.gamma
+    by_hand = p * (g + revenue[rep] * x[rep]) / (p * x[rep] + q - 1)
+    finite = p * x[rep] + q > 1
+    np.testing.assert_allclose(got[rep][finite], by_hand[finite], rtol=1e-12)
+    np.testing.assert_allclose(got[rep][~finite], revenue[rep][~finite])
 
 
 # --- spend on margin and on net revenue -----------------------------------------
