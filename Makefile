@@ -23,7 +23,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev,report,spark,postgres]"
+	$(BIN)/pip install --quiet -e ".[dev,report,spark,postgres,crosscheck]"
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -98,6 +98,17 @@ def table(results: dict) -> str:
     )
     for layer in ("landing", "seeds", "staging", "intermediate", "marts"):
         row(f"· {layer} (node time)", lambda r, layer=layer: _layer(r, layer))
+    fits = results.get("fits", {})
+    rows.append(
+        "| · prediction fits: int_customers_predicted (node time) | "
+        + " | ".join(_fit_node(fits.get(t)) for t in tiers)
+        + " |"
+    )
+    rows.append(
+        "| · prediction fits alone (`--only fits`): wall / CPU / peak memory | "
+        + " | ".join(_fit_alone(fits.get(t)) for t in tiers)
+        + " |"
+    )
     row(f"· nodes executed: {TYPE_LABEL}", lambda r: _type_counts(r["build"]))
     row(f"· node time: {TYPE_LABEL}", lambda r: _type_seconds(r["build"]))
     row(
@@ -121,6 +132,26 @@ def table(results: dict) -> str:
     row("floor = pandas = customer_profile", _agree)
     row("load average during build", _load)
     return "\n".join(rows)
+
+
+def _fit_node(fits: dict | None) -> str:
+    node = (fits or {}).get("build_node")
+    if not node:
+        return "-"
+    cell = f"{fmt_s(node['seconds'])} s"
+    return cell if node["with_spend_models"] else f"{cell} (older model: BG/NBD only)"
+
+
+def _fit_alone(fits: dict | None) -> str:
+    if not fits:
+        return "not measured"
+    if fits.get("returncode") != 0:
+        return run_cell(fits)
+    return (
+        f"{fmt_s(fits['seconds'])} s / {fmt_s(fits['cpu_seconds'])} s /"
+        f" {fits['peak_rss_gib']:.2f} GiB ({fits.get('customers', 0):,} customers,"
+        f" {fits.get('count_model')}; {fits.get('measured_at', '?')})"
+    )
 
 
 def _rows(r: dict, a: str, b: str) -> str:
@@ -370,6 +401,7 @@ def load_results() -> dict:
     results = json.loads(RESULTS_JSON.read_text()) if RESULTS_JSON.exists() else {}
     results.setdefault("tiers", {})
     results.setdefault("extras", {})
+    results.setdefault("fits", {})
     return results
 
 

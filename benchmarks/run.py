@@ -30,6 +30,11 @@ Besides the tiers, in the same run (``--extra``, default ``tiny,loop``; alone:
 Each is timed against its target, with node counts and node time per resource
 type and where the wall time went (dbt.log).
 
+After each tier's build, and alone with ``--only fits`` (on the databases of the
+tiers in ``--tiers`` built earlier), step ``fits``: the prediction model
+``int_customers_predicted`` run alone on the tier's database, read-only
+(``fits.py``): wall time, CPU time and peak memory, against the 8 GiB bound.
+
 Results are merged into ``benchmarks/results.json`` (a tier or row run later
 replaces that tier or row only) and the tables in ``benchmarks/README.md`` are
 rewritten from it. Not part of ``make test``.
@@ -50,6 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import EXTRAS, LOOP_SELECT, TIERS, log  # noqa: E402
 from benchmarks.extras import run_loop, run_tiny  # noqa: E402
+from benchmarks.fits import measure as measure_fits  # noqa: E402
 from benchmarks.readme import (  # noqa: E402
     extra_run,
     fmt_s,
@@ -131,8 +137,12 @@ def main(argv: list[str] | None = None) -> int:
     def names(text: str) -> list[str]:
         return [n.strip() for n in text.split(",") if n.strip().lower() != "none"]
 
+    fits_only: list[str] = []
     if args.only is not None:
         wanted = names(args.only)
+        if "fits" in [n.lower() for n in wanted]:
+            fits_only = [n.upper() for n in names(args.tiers)]
+            wanted = [n for n in wanted if n.lower() != "fits"]
         tiers = [n.upper() for n in wanted if n.upper() in TIERS]
         extras = [n.lower() for n in wanted if n.upper() not in TIERS]
     else:
@@ -140,13 +150,13 @@ def main(argv: list[str] | None = None) -> int:
         extras = [n.lower() for n in names(args.extra)]
         if args.refresh_only:
             extras = []  # a refresh of earlier tier builds only
-    unknown = [t for t in tiers if t not in TIERS]
+    unknown = [t for t in [*tiers, *fits_only] if t not in TIERS]
     unknown += [e for e in extras if e not in EXTRAS]
     if unknown:
         parser.error(
             f"unknown tiers or rows {unknown}; choose from {[*TIERS, *EXTRAS]}"
         )
-    if not tiers and not extras:
+    if not tiers and not extras and not fits_only:
         parser.error("nothing to run")
     results = load_results()
     command = "python benchmarks/run.py " + shlex.join(
@@ -168,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
             f" {fmt_s(extra_result.get('target_seconds'))} s,"
             f" measured / target {extra_result.get('vs_target')})"
         )
+    results.setdefault("fits", {})
+    for tier in fits_only:
+        fits_step(results, tier, args, command)
     for tier in tiers:
         started = datetime.now(UTC)
         tier_result = run_tier(tier, args.work_dir, args, results["tiers"].get(tier))
@@ -181,7 +194,23 @@ def main(argv: list[str] | None = None) -> int:
         results["tiers"][tier] = tier_result
         record(results, stamp, command.strip())
         log(f"{tier}: done {json.dumps(tier_result['ratios'])}")
+        if tier_result.get("build", {}).get("returncode") == 0:
+            fits_step(results, tier, args, command)
     return 0
+
+
+def fits_step(results: dict, tier: str, args: argparse.Namespace, command: str) -> None:
+    """Step "fits" of one tier, merged into results["fits"][tier]."""
+    started = datetime.now(UTC)
+    fits = measure_fits(tier, args.work_dir)
+    if fits is None:
+        return
+    stamp = started.strftime("%Y-%m-%d %H:%M UTC")
+    fits["measured_at"] = stamp
+    fits["command_run"] = command.strip()
+    results["fits"][tier] = fits
+    record(results, stamp, command.strip())
+    log(f"{tier}: prediction fits {run_cell(fits)}, {fits.get('peak_rss_gib')} GiB")
 
 
 if __name__ == "__main__":

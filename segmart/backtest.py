@@ -17,7 +17,9 @@ reports, per model: total predicted vs actual holdout repeat purchases, the
 mean actual vs predicted holdout purchases by calibration repeat purchases
 (0, 1, ..., 7+; the paper's figure 4), and the per-customer mean absolute
 error; and for spend (Gamma-Gamma on the calibration repeat values): total
-predicted vs actual holdout value and its per-customer mean absolute error.
+predicted vs actual holdout value and its per-customer mean absolute error, on
+contribution margin and, when a second amount is given, on net revenue (for
+comparison with revenue-based tools).
 :func:`choose_model` picks the count model with the lower per-customer error.
 """
 
@@ -51,7 +53,9 @@ class Summary:
     """Per customer of the cohort (first purchase on or before the calibration end).
 
     ``repeat_value`` is the mean value of the ``x`` calibration repeat purchases
-    (NaN where ``x == 0``); ``holdout_value`` the value of the holdout purchases.
+    (NaN where ``x == 0``); ``holdout_value`` the value of the holdout purchases;
+    ``repeat_support`` and ``holdout_support`` the same for the second amount
+    (net revenue), when one was given.
     """
 
     x: FloatArray
@@ -61,6 +65,7 @@ class Summary:
     repeat_value: FloatArray
     holdout_value: FloatArray
     repeat_support: FloatArray | None = None
+    holdout_support: FloatArray | None = None
     customer: NDArray[np.int64] = field(
         default_factory=lambda: np.zeros(0, dtype=np.int64)
     )
@@ -116,6 +121,7 @@ def summarise(
     hold = ~in_cal
     holdout_x = np.bincount(index, weights=hold, minlength=n)
     holdout_value = np.bincount(index, weights=val * hold, minlength=n)
+    holdout_support = np.bincount(index, weights=sup * hold, minlength=n)
 
     cohort = first_day <= calibration_end
     x = cal_count[cohort] - 1.0
@@ -130,6 +136,7 @@ def summarise(
         repeat_value=repeat_value,
         holdout_value=holdout_value[cohort],
         repeat_support=None if support is None else repeat_support,
+        holdout_support=None if support is None else holdout_support[cohort],
         customer=codes[cohort],
     )
 
@@ -177,9 +184,21 @@ def expected_value_per_purchase(
     params: gammagamma.GammaGammaParams, x: FloatArray, m: FloatArray
 ) -> FloatArray:
     """E[M | x, m]; a customer whose repeat purchases averaged zero or less is
-    taken at m = 0 (the shop's mean, shrunk towards zero by their x)."""
-    m_used = np.where((x > 0) & np.isfinite(m) & (m > 0), m, 1e-12)
-    return gammagamma.expected_average_spend(params, x, m_used)
+    taken at m = 0 (the shop's mean, shrunk towards zero by their x).
+
+    Where the expectation is infinite (``p x + q <= 1``: with ``q <= 1`` at
+    least the one-time buyers), the limit of the credibility form as ``q -> 1``:
+    the customer's own mean, and for one-time buyers the shop's observed mean per
+    repeat purchase, instead of a null.
+    """
+    usable = (x > 0) & np.isfinite(m) & (m > 0)
+    m_used = np.where(usable, m, 1e-12)
+    out = gammagamma.expected_average_spend(params, x, m_used)
+    infinite = np.isnan(out)
+    if infinite.any():
+        shop_mean = float(np.sum(m[usable] * x[usable]) / np.sum(x[usable]))
+        out = np.where(infinite, np.where(x > 0, m_used, shop_mean), out)
+    return out
 
 
 def value_per_purchase(
@@ -194,13 +213,22 @@ def value_per_purchase(
     ``w m + (1 - w) shop mean``, ``w = p x / (p x + q - 1)`` with ``p, q`` from
     a Gamma-Gamma fit on ``support``, and the shop mean of ``m`` per repeat
     purchase (negatives included). Raises gammagamma's errors.
+
+    The weight is clipped to ``[0, 1]``: with ``q <= 1`` (net revenue so spread
+    between customers that its population mean is infinite: a wholesaler
+    beside walk-in buyers) ``p x / (p x + q - 1)`` is above 1 or negative and
+    would push a customer past their own mean; its limit as ``q -> 1`` is 1,
+    the customer's own mean.
     """
     repeat = (x > 0) & np.isfinite(m)
     share = float((m[repeat] <= 0).mean()) if repeat.any() else 0.0
     if support is None or share <= MAX_NON_POSITIVE_SHARE:
         return expected_value_per_purchase(fit_spend(x, m), x, m), "gamma_gamma"
     params = fit_spend(x, support)
-    weight = params.p * x / (params.p * x + params.q - 1.0)
+    den = params.p * x + params.q - 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        weight = np.where(den > 0, np.clip(params.p * x / den, 0.0, 1.0), 1.0)
+    weight = np.where(x > 0, weight, 0.0)
     shop_mean = float(np.sum(m[repeat] * x[repeat]) / np.sum(x[repeat]))
     own = np.where(repeat, m, 0.0)
     return (
@@ -223,6 +251,21 @@ class CountResult:
 
 
 @dataclass
+class SpendResult:
+    """The spend backtest on one amount (margin or net revenue)."""
+
+    method: str | None
+    error: str | None
+    actual_total: float
+    predicted_total: float = float("nan")
+    mae: float = float("nan")
+
+
+#: The amounts the spend backtest reports, in order: label -> what it is.
+SPEND_KINDS = {"margin": "contribution margin", "net_revenue": "net revenue"}
+
+
+@dataclass
 class BacktestResult:
     """Everything :func:`run_backtest` measured (see the module docstring)."""
 
@@ -233,11 +276,7 @@ class BacktestResult:
     counts: dict[str, CountResult]
     mae: dict[str, float]
     table: list[dict]
-    spend_method: str | None
-    spend_error: str | None
-    actual_value_total: float
-    predicted_value_total: float
-    value_mae: float
+    spend: dict[str, SpendResult]
     chosen: str
     reason: str
 
@@ -284,6 +323,27 @@ def choose_model(
     return best, f"{over}: {best} {usable[best]:.4f} vs {others}"
 
 
+def _spend(
+    x: FloatArray,
+    m: FloatArray,
+    support: FloatArray | None,
+    holdout: FloatArray,
+    predicted_purchases: FloatArray | None,
+) -> SpendResult:
+    """Predicted holdout value (purchases x value per purchase) vs the actual."""
+    result = SpendResult(None, None, float(holdout.sum()))
+    try:
+        per_purchase, result.method = value_per_purchase(x, m, support)
+    except (gammagamma.NotEnoughData, gammagamma.FitDidNotConverge) as error:
+        result.error = str(error)
+        return result
+    if predicted_purchases is not None:
+        predicted = predicted_purchases * per_purchase
+        result.predicted_total = float(np.nansum(predicted))
+        result.mae = float(np.nanmean(np.abs(predicted - holdout)))
+    return result
+
+
 def run_backtest(
     summary: Summary,
     horizon: float,
@@ -305,19 +365,16 @@ def run_backtest(
         mae[name] = float(np.mean(np.abs(predicted - summary.holdout_x)))
     chosen, reason = choose_model(mae, horizon, unit)
 
-    spend_method, spend_error = None, None
-    predicted_value_total, value_mae = float("nan"), float("nan")
     chosen_predicted = counts[chosen].predicted if chosen in counts else None
-    try:
-        per_purchase, spend_method = value_per_purchase(
-            summary.x, summary.repeat_value, summary.repeat_support
-        )
-    except (gammagamma.NotEnoughData, gammagamma.FitDidNotConverge) as error:
-        spend_error = str(error)
-    if spend_method is not None and chosen_predicted is not None:
-        predicted_value = chosen_predicted * per_purchase
-        predicted_value_total = float(np.nansum(predicted_value))
-        value_mae = float(np.nanmean(np.abs(predicted_value - summary.holdout_value)))
+    amounts = {
+        "margin": (summary.repeat_value, summary.repeat_support, summary.holdout_value)
+    }
+    if summary.repeat_support is not None and summary.holdout_support is not None:
+        amounts["net_revenue"] = (summary.repeat_support, None, summary.holdout_support)
+    spend = {
+        kind: _spend(summary.x, m, support, holdout, chosen_predicted)
+        for kind, (m, support, holdout) in amounts.items()
+    }
     return BacktestResult(
         horizon=horizon,
         customers=len(summary.x),
@@ -326,11 +383,7 @@ def run_backtest(
         counts=counts,
         mae=mae,
         table=_table(summary, counts),
-        spend_method=spend_method,
-        spend_error=spend_error,
-        actual_value_total=float(summary.holdout_value.sum()),
-        predicted_value_total=predicted_value_total,
-        value_mae=value_mae,
+        spend=spend,
         chosen=chosen,
         reason=reason,
     )
@@ -425,10 +478,11 @@ def result_table(result: BacktestResult, calibration_end: datetime.date) -> pa.T
             **{m: result.mae[m] for m in COUNT_MODELS},
         }
     )
-    for label, actual, predicted in (
-        ("margin", result.actual_value_total, result.predicted_value_total),
-        ("margin_mae", None, result.value_mae),
-    ):
+    spend_rows = []
+    for kind, spent in result.spend.items():
+        spend_rows.append((kind, spent.actual_total, spent.predicted_total))
+        spend_rows.append((f"{kind}_mae", None, spent.mae))
+    for label, actual, predicted in spend_rows:
         rows.append(
             {
                 "section": "total" if actual is not None else "mae_per_customer",
@@ -484,14 +538,16 @@ def verdict(result: BacktestResult) -> str:
         + ", ".join(f"{m} {result.counts[m].total():,.0f}" for m in COUNT_MODELS),
         f"model: {result.chosen} ({result.reason}); its total is {gap:+.1%} off",
     ]
-    if result.spend_method is not None:
+    for kind, spent in result.spend.items():
+        name = SPEND_KINDS[kind]
+        if spent.method is None:
+            lines.append(f"{name}: not predicted ({spent.error})")
+            continue
         lines.append(
-            f"margin in the holdout: actual {result.actual_value_total:,.0f}, "
-            f"predicted {result.predicted_value_total:,.0f}; per-customer MAE "
-            f"{result.value_mae:,.2f} ({result.spend_method})"
+            f"{name} in the holdout: actual {spent.actual_total:,.0f}, "
+            f"predicted {spent.predicted_total:,.0f}; per-customer MAE "
+            f"{spent.mae:,.2f} ({spent.method})"
         )
-    else:
-        lines.append(f"margin: not predicted ({result.spend_error})")
     trust = "trustworthy" if abs(gap) <= 0.2 else "off by more than 20%: use with care"
     lines.append(f"verdict: totals {trust}")
     return "\n".join(lines)

@@ -11,6 +11,7 @@ no hypergeometric function), summed per customer and per group.
 from __future__ import annotations
 
 import csv
+import datetime
 import math
 
 import numpy as np
@@ -165,7 +166,9 @@ def test_cdnow_chosen_model_has_the_lower_holdout_error(cdnow_backtest):
 
 def test_cdnow_spend_fit_is_the_published_gamma_gamma(cdnow_backtest):
     summary, result = cdnow_backtest
-    assert result.spend_method == "gamma_gamma"  # every CDNOW spend is positive
+    assert (
+        result.spend["margin"].method == "gamma_gamma"
+    )  # every CDNOW spend is positive
     params = backtest.fit_spend(summary.x, summary.repeat_value)
     published = {"p": 6.25, "q": 3.74, "gamma": 15.44}
     for name, value in published.items():
@@ -195,6 +198,147 @@ def test_value_per_purchase_borrows_weights_when_margins_are_thin():
     assert method == "gamma_gamma"
     _, method = backtest.value_per_purchase(x, revenue * 0.3, revenue)
     assert method == "gamma_gamma"
+
+
+def heavy_tailed_spend() -> tuple[np.ndarray, np.ndarray]:
+    """(x, mean spend per repeat purchase) of 600 customers whose spend rates are
+    Gamma(0.6): so spread between customers that a Gamma-Gamma fit has q < 1."""
+    rng = np.random.default_rng(8)
+    x = rng.integers(0, 6, 600).astype(float)
+    nu = rng.gamma(0.6, 1 / 5.0, 600)
+    spend = [
+        rng.gamma(1.5, 1 / v, int(k)).mean() if k else np.nan
+        for v, k in zip(nu, x, strict=True)
+    ]
+    return x, np.array(spend)
+
+
+def test_value_per_purchase_weights_stay_credibility_weights_when_q_below_one():
+    """Net revenue so spread between customers that the revenue fit has q < 1
+    (infinite population mean): p x / (p x + q - 1) is then above 1, or negative
+    for small p x. The margin per order must still lie between the customer's own
+    mean and the shop's (a weight in [0, 1]); its q -> 1 limit is the own mean."""
+    x, revenue = heavy_tailed_spend()
+    from segmart import gammagamma
+
+    assert gammagamma.fit(x[x > 0], revenue[x > 0]).q < 1  # the case under test
+    margin = np.where(x > 0, revenue * 0.1 - 3.0, np.nan)  # half at a loss
+    got, method = backtest.value_per_purchase(x, margin, revenue)
+    assert method.startswith("gamma_gamma_weights")
+    rep = x > 0
+    shop = np.nansum(margin * x) / x[rep].sum()
+    assert np.isfinite(got).all()
+    low, high = np.minimum(margin[rep], shop), np.maximum(margin[rep], shop)
+    assert np.all((got[rep] >= low - 1e-9) & (got[rep] <= high + 1e-9))
+    np.testing.assert_allclose(got[rep], margin[rep])  # q <= 1: weight 1
+    np.testing.assert_allclose(got[~rep], shop)
+
+
+def test_value_per_purchase_is_finite_when_the_population_mean_is_infinite():
+    """Plain Gamma-Gamma with q < 1: E[M] of a one-time buyer is infinite. They get
+    the shop's observed mean per repeat purchase; repeat buyers their own mean
+    (the q -> 1 limit of the weights), never a null."""
+    from segmart import gammagamma
+
+    x, revenue = heavy_tailed_spend()
+    params = gammagamma.fit(x[x > 0], revenue[x > 0])
+    assert params.q < 1  # the case under test
+    got, method = backtest.value_per_purchase(x, revenue, None)
+    assert method == "gamma_gamma"
+    rep = x > 0
+    assert np.isfinite(got).all()
+    shop = np.sum(revenue[rep] * x[rep]) / x[rep].sum()
+    np.testing.assert_allclose(got[~rep], shop)
+    # where p x + q > 1 the formula itself, by hand
+    p, q, g = params.p, params.q, params.gamma
+    by_hand = p * (g + revenue[rep] * x[rep]) / (p * x[rep] + q - 1)
+    finite = p * x[rep] + q > 1
+    np.testing.assert_allclose(got[rep][finite], by_hand[finite], rtol=1e-12)
+    np.testing.assert_allclose(got[rep][~finite], revenue[rep][~finite])
+
+
+# --- spend on margin and on net revenue -----------------------------------------
+
+
+def hand_spend(customer, day, amount, end, horizon):
+    """Per cohort customer (ascending code), by plain loops: x, the mean amount of
+    the calibration repeat purchase days, and the amount in (end, end + horizon]."""
+    days: dict[int, dict[int, float]] = {}
+    for c, d, a in zip(customer, day, amount, strict=True):
+        if d <= end + horizon:
+            days.setdefault(int(c), {}).setdefault(int(d), 0.0)
+            days[int(c)][int(d)] += float(a)
+    out = {}
+    for c in sorted(days):
+        cal = sorted(d for d in days[c] if d <= end)
+        if not cal:
+            continue
+        repeats = [days[c][d] for d in cal[1:]]
+        held = sum(a for d, a in days[c].items() if d > end)
+        out[c] = (len(repeats), sum(repeats) / len(repeats) if repeats else 0.0, held)
+    return out
+
+
+def test_spend_backtest_reports_margin_and_net_revenue():
+    """Holdout value on both amounts: the actual totals by plain loops; the
+    predicted ones from the chosen count model's purchases times E[spend] of an
+    independent Gamma-Gamma (lifetimes), fitted on each amount."""
+    import warnings
+
+    import pandas as pd
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import lifetimes
+
+    rng = np.random.default_rng(22)
+    customer, day, revenue = [], [], []
+    for c in range(400):
+        start = int(rng.integers(0, 150))
+        gap, scale = rng.gamma(2.0, 15.0), rng.gamma(4.0, 10.0)
+        t = float(start)
+        while t <= 300 and rng.random() > 0.04:
+            customer.append(c)
+            day.append(int(t))
+            revenue.append(float(rng.gamma(3.0, scale / 3.0)) + 1.0)
+            t += rng.exponential(gap) + 1.0
+    margin = [0.35 * r - 0.5 for r in revenue]  # positive: every order > 1.43
+    end, horizon = 200, 100
+    summary = backtest.summarise(customer, day, margin, end, horizon, support=revenue)
+    result = backtest.run_backtest(summary, float(horizon))
+    predicted_orders = result.counts[result.chosen].predicted
+    assert set(result.spend) == {"margin", "net_revenue"}
+    for kind, amount in (("margin", margin), ("net_revenue", revenue)):
+        hand = hand_spend(customer, day, amount, end, horizon)
+        assert list(hand) == summary.customer.tolist()
+        x = np.array([v[0] for v in hand.values()], dtype=float)
+        m = np.array([v[1] for v in hand.values()])
+        held = np.array([v[2] for v in hand.values()])
+        rep = x > 0
+        gg = lifetimes.GammaGammaFitter(penalizer_coef=0.0)
+        gg.fit(pd.Series(x[rep]), pd.Series(m[rep]))
+        per_order = gg.conditional_expected_average_profit(pd.Series(x), pd.Series(m))
+        predicted = predicted_orders * per_order.to_numpy()
+        spent = result.spend[kind]
+        assert spent.method == "gamma_gamma", kind
+        assert spent.actual_total == pytest.approx(held.sum(), rel=1e-12), kind
+        assert spent.predicted_total == pytest.approx(predicted.sum(), rel=1e-5)
+        assert spent.mae == pytest.approx(np.mean(np.abs(predicted - held)), rel=1e-5)
+    # revenue is the larger amount: its totals are not the margin's
+    assert (
+        result.spend["net_revenue"].actual_total > result.spend["margin"].actual_total
+    )
+    rows = backtest.result_table(result, datetime.date(2026, 1, 1)).to_pylist()
+    by_label = {(r["section"], r["label"]): r for r in rows}
+    revenue_total = by_label[("total", "net_revenue")]
+    assert revenue_total["actual"] == result.spend["net_revenue"].actual_total
+    assert revenue_total[result.chosen] == result.spend["net_revenue"].predicted_total
+    mae_row = by_label[("mae_per_customer", "net_revenue_mae")]
+    assert mae_row[result.chosen] == result.spend["net_revenue"].mae
+    assert ("total", "margin") in by_label
+    text = backtest.verdict(result)
+    assert "contribution margin in the holdout: actual" in text
+    assert "net revenue in the holdout: actual" in text
 
 
 # --- the command on a built shop ----------------------------------------------
@@ -237,6 +381,26 @@ def test_backtest_command_writes_the_table_and_a_verdict(generated, tmp_path):
         r for r in rows if r["section"] == "total" and r["label"] == "repeat_purchases"
     )
     assert total["actual"] == actual
+    # the holdout's net revenue and margin, summed in SQL over the same cohort
+    for label, column in (
+        ("net_revenue", "net_revenue"),
+        ("margin", "contribution_margin"),
+    ):
+        spent = generated.scalar(
+            f"""
+            with cohort as (
+                select customer_key from intermediate.int_orders_margined
+                where customer_key is not null group by 1 having min(order_date) <= ?
+            )
+            select sum(coalesce({column}, 0)) from intermediate.int_orders_margined
+            join cohort using (customer_key)
+            where order_date > ? and order_date <= ? + interval 60 day
+            """,
+            [end, end, end],
+        )
+        row = next(r for r in rows if r["section"] == "total" and r["label"] == label)
+        assert row["actual"] == pytest.approx(float(spent), rel=1e-9), label
+    assert "net revenue in the holdout: actual" in result.output
     groups = [r for r in rows if r["section"] == "by_calibration_repeats"]
     assert sum(r["customers"] for r in groups) == total["customers"]
     assert {r["chosen_model"] for r in rows} <= set(backtest.COUNT_MODELS)
@@ -284,3 +448,15 @@ def test_report_shows_the_backtest_when_its_file_is_beside_the_database(
     ]
     assert list(actual_bar.y) == [r["actual"] for r in table]
     assert 'id="backtest"' in (tmp_path / "after.html").read_text(encoding="utf-8")
+    # the caption gives the spend side, margin and net revenue, from the file
+    spend = {
+        r["label"]: r
+        for r in pq.read_table(backtest.default_output(db)).to_pylist()
+        if r["section"] == "total"
+    }
+    chosen = spend["net_revenue"]["chosen_model"]
+    for label, name in (("margin", "Margin"), ("net_revenue", "Net revenue")):
+        assert (
+            f"{name} in those days: actual {spend[label]['actual']:,.0f},"
+            f" predicted {spend[label][chosen]:,.0f}."
+        ) in item.caption

@@ -590,7 +590,7 @@ def chart_backtest(path: Path) -> Chart | None:
         f"Fitted up to {groups[0]['calibration_end']}, compared with the next "
         f"{groups[0]['horizon_days']} days: mean purchases per customer by purchases "
         f"before; actual {total['actual']:,.0f} in all, {chosen} (the model used) "
-        f"predicted {total[chosen]:,.0f}.",
+        f"predicted {total[chosen]:,.0f}." + _backtest_spend(rows, chosen),
     )
     labels = [r["label"] for r in groups]
     fig = go.Figure()
@@ -610,6 +610,22 @@ def chart_backtest(path: Path) -> Chart | None:
     _layout(fig, 360)
     chart.figure = fig
     return chart
+
+
+def _backtest_spend(rows: list[dict], chosen: str) -> str:
+    """The spend side of the backtest, for the chart's caption."""
+    parts = []
+    for label, name in (("margin", "Margin"), ("net_revenue", "Net revenue")):
+        total = next(
+            (r for r in rows if r["section"] == "total" and r["label"] == label), None
+        )
+        if total is None or total["actual"] is None or total[chosen] is None:
+            continue
+        parts.append(
+            f" {name} in those days: actual {total['actual']:,.0f},"
+            f" predicted {total[chosen]:,.0f}."
+        )
+    return "".join(parts)
 
 
 CHARTS: tuple[Callable[[_Reader], Chart], ...] = (
