@@ -74,9 +74,7 @@ def profile_scores(db: Path) -> list[tuple]:
 def null_scores(db: Path) -> int:
     """Customers with any propensity column set (0 when all are null)."""
     columns = [
-        f"propensity_{t}{suffix}"
-        for t in propensity.TARGETS
-        for suffix in ("", "_auc")
+        f"propensity_{t}{suffix}" for t in propensity.TARGETS for suffix in ("", "_auc")
     ] + ["propensity_as_of_date"]
     where = " or ".join(f"{c} is not null" for c in columns)
     with duckdb.connect(str(db), read_only=True) as con:

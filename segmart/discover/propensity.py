@@ -320,8 +320,7 @@ def run(
     with read_db(Path(db)) as con:
         as_of = build_as_of(con)
         fits = [
-            fit_target(con, TARGETS[name], as_of, min_auc, seed)
-            for name in targets
+            fit_target(con, TARGETS[name], as_of, min_auc, seed) for name in targets
         ]
     rows = [
         (key, fit.target.name, score, as_of, fit.auc)

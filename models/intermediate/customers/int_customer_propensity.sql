@@ -8,27 +8,29 @@
 -- reaches the var propensity_min_auc, and it was computed on or before this
 -- build's as_of (a build at an earlier as_of does not see scores from its future).
 {%- set targets = propensity_known_targets() -%}
+{%- set wanted = var('propensity_targets') | join("', '") -%}
 {%- set scores_relation = propensity_relation('customer_propensity_scores') -%}
 {%- if execute -%}{{ log_withheld_propensity() }}{%- endif %}
-{% if scores_relation is none %}
-
-with final as (
-    select
-        cast(null as {{ dbt.type_string() }}) as customer_key,
-        {%- for t in targets %}
-            cast(null as {{ type_double() }}) as propensity_{{ t }},
-            cast(null as {{ type_double() }}) as propensity_{{ t }}_auc,
-        {%- endfor %}
-        cast(null as date) as propensity_as_of_date
-)
-
-select * from final
-where customer_key is not null
-
-{% else %}
 
 with scores as (
-    select * from {{ scores_relation }}
+    {%- if scores_relation is none %}
+        -- segmart propensity never ran here: no rows, the same types
+        select
+            cast(null as {{ dbt.type_string() }}) as customer_key,
+            cast(null as {{ dbt.type_string() }}) as target_name,
+            cast(null as {{ type_double() }}) as score,
+            cast(null as {{ type_double() }}) as holdout_auc,
+            cast(null as date) as as_of_date
+        where 1 = 0
+    {%- else %}
+        select
+            customer_key,
+            target as target_name,
+            score,
+            holdout_auc,
+            as_of_date
+        from {{ scores_relation }}
+    {%- endif %}
 ),
 
 build_context as (
@@ -38,7 +40,7 @@ build_context as (
 published as (
     select
         scores.customer_key,
-        scores.target,
+        scores.target_name,
         scores.score,
         scores.holdout_auc,
         scores.as_of_date
@@ -47,7 +49,7 @@ published as (
     where
         scores.as_of_date <= build_context.as_of_date
         and scores.holdout_auc >= {{ var('propensity_min_auc') }}
-        and scores.target in ('{{ var("propensity_targets") | join("', '") }}')
+        and scores.target_name in ('{{ wanted }}')
 ),
 
 final as (
@@ -55,11 +57,11 @@ final as (
         customer_key,
         {%- for t in targets %}
             cast(
-                max(case when target = '{{ t }}' then score end)
+                max(case when target_name = '{{ t }}' then score end)
                 as {{ type_double() }}
             ) as propensity_{{ t }},
             cast(
-                max(case when target = '{{ t }}' then holdout_auc end)
+                max(case when target_name = '{{ t }}' then holdout_auc end)
                 as {{ type_double() }}
             ) as propensity_{{ t }}_auc,
         {%- endfor %}
@@ -69,5 +71,3 @@ final as (
 )
 
 select * from final
-
-{% endif %}
