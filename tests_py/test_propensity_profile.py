@@ -47,6 +47,8 @@ REBUILD = [
     "int_segment_candidates",
     "--exclude-resource-type",
     "unit_test",
+    "--indirect-selection",
+    "cautious",
 ]
 
 
@@ -103,7 +105,7 @@ def shop(request, tmp_path_factory):
 
     first = dbt(
         ["build", "--select", "+int_segment_candidates", "+customer_profile"]
-        + ["--exclude-resource-type", "unit_test"],
+        + REBUILD[-4:],
         "first",
     )
     state = {"first": first, "first_members": members(db)}
