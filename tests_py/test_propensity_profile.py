@@ -1,6 +1,6 @@
 """Propensity scores in customer_profile, where a segment spec can use them.
 
-A generated shop (a cafe, and a durables shop: furniture, appliances) is built in a copy of the project
+A generated shop (a cafe, and a durables shop) is built in a copy of the project
 with the spec tests_py/fixtures/segments/zz_likely_to_reorder.sql, whose rule is
 `propensity_orders_again_30d >= 0.5`:
 
