@@ -199,9 +199,16 @@ def test_vars_name_the_targets_and_the_threshold():
     assert min_auc == 0.65
 
 
-def test_raised_threshold_var_withholds_the_target(tmp_path):
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("planted") / "orders.duckdb"
+    planted_orders(path)
+    return path
+
+
+def test_raised_threshold_var_withholds_the_target(planted, tmp_path):
     db = tmp_path / "orders.duckdb"
-    planted_orders(db)
+    shutil.copy(planted, db)
     default = propensity.run(db, tmp_path / "a.parquet", [TARGET], write_db=False)
     assert default[0].published  # holdout AUC >= 0.75 on the planted signal
     raised = project_with_vars(tmp_path / "raised", propensity_min_auc=0.999)
@@ -218,9 +225,9 @@ def test_raised_threshold_var_withholds_the_target(tmp_path):
     assert flagged[0].published
 
 
-def test_targets_var_chooses_what_is_fitted(tmp_path):
+def test_targets_var_chooses_what_is_fitted(planted, tmp_path):
     db = tmp_path / "orders.duckdb"
-    planted_orders(db)
+    shutil.copy(planted, db)
     one = project_with_vars(tmp_path / "one", propensity_targets=[TARGET])
     fits = propensity.run(db, tmp_path / "s.parquet", project_dir=one)
     assert [f.target.name for f in fits] == [TARGET]
