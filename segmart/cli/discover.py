@@ -68,14 +68,14 @@ def discover(db: Path, k: int | None, seed: int, out: Path) -> None:
     "--target",
     "targets",
     multiple=True,
-    help="A target to fit (repeatable; default: every target).",
+    help="A target to fit (repeatable; default: the var propensity_targets).",
 )
 @click.option(
     "--min-auc",
     type=click.FloatRange(0.5, 1.0),
-    default=0.65,
-    show_default=True,
-    help="A target whose holdout AUC is lower is not published.",
+    default=None,
+    help="A target whose holdout AUC is lower is not published (default: the "
+    "var propensity_min_auc, 0.65).",
 )
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
@@ -84,14 +84,26 @@ def discover(db: Path, k: int | None, seed: int, out: Path) -> None:
     default=Path("data/out/customer_propensity.parquet"),
     show_default=True,
 )
+@click.option(
+    "--write-db/--no-write-db",
+    default=True,
+    show_default=True,
+    help="Also publish the scores in the database (schema propensity), where the "
+    "next build reads them into customer_profile.",
+)
 def propensity(
-    db: Path, targets: tuple[str, ...], min_auc: float, seed: int, out: Path
+    db: Path,
+    targets: tuple[str, ...],
+    min_auc: float | None,
+    seed: int,
+    out: Path,
+    write_db: bool,
 ) -> None:
     """Fit propensity targets point-in-time; publish the scores that pass."""
-    from segmart.discover.propensity import run
+    from segmart.discover.propensity import SCHEMA, run
 
     try:
-        fits = run(db, out, list(targets) or None, min_auc, seed)
+        fits = run(db, out, list(targets) or None, min_auc, seed, write_db=write_db)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--target") from error
     for fit in fits:
@@ -112,6 +124,11 @@ def propensity(
         click.echo(f"  {verdict}: {fit.reason}")
     published = sum(len(f.scores) for f in fits)
     click.echo(f"wrote {published:,} scores to {out}")
+    if write_db:
+        click.echo(
+            f"published them in {db} (schema {SCHEMA}): rebuild to see them in "
+            "customer_profile"
+        )
 
 
 def register(group: click.Group) -> None:

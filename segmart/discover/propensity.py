@@ -12,6 +12,11 @@ Time-based holdout, for a target with horizon h and the build's as_of A:
   calibration table (mean score against the observed rate by score fifth);
 - publish: refit on the holdout window, score features at A. A target whose
   holdout AUC is below `min_auc` is not published.
+
+The targets to fit and `min_auc` are the dbt vars `propensity_targets` and
+`propensity_min_auc` (dbt_project.yml); the command's flags override them. The
+published scores go to a Parquet file and to the table SCHEMA.SCORES_TABLE in the
+database, which the model int_customer_propensity turns into profile columns.
 """
 
 from __future__ import annotations
@@ -24,12 +29,18 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+import yaml
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
+from segmart.contract import PROJECT_DIR
+from segmart.errors import UserError
 from segmart.library import read_db
 
-MIN_AUC = 0.65
+MIN_AUC = 0.65  # when dbt_project.yml has no propensity_min_auc
+SCHEMA = "propensity"  # where the scores are published in the database
+SCORES_TABLE = "customer_propensity_scores"  # one row per customer and target
+FITS_TABLE = "propensity_fits"  # one row per fitted target: AUC, verdict, reason
 MIN_ROWS = 50  # customers in a window, and at least this many...
 MIN_POSITIVES = 10  # ...positives and negatives to fit or judge a model
 TOP_SHARE = 0.1  # top accounts: the top tenth by margin in the horizon
@@ -233,6 +244,52 @@ def fit_target(
     return fit
 
 
+def configured(project_dir: Path = PROJECT_DIR) -> tuple[list[str], float]:
+    """The vars propensity_targets and propensity_min_auc of dbt_project.yml."""
+    project = yaml.safe_load((Path(project_dir) / "dbt_project.yml").read_text())
+    dbt_vars = (project or {}).get("vars") or {}
+    targets = dbt_vars.get("propensity_targets", list(TARGETS))
+    if isinstance(targets, str):
+        targets = [targets]
+    return [str(t) for t in targets], float(dbt_vars.get("propensity_min_auc", MIN_AUC))
+
+
+def _fits_table(fits: list[Fit], as_of: dt.date, min_auc: float) -> pa.Table:
+    return pa.table(
+        {
+            "target": pa.array([f.target.name for f in fits], pa.string()),
+            "description": pa.array([f.target.description for f in fits], pa.string()),
+            "horizon_days": pa.array([f.target.horizon for f in fits], pa.int32()),
+            "as_of_date": pa.array([as_of] * len(fits), pa.date32()),
+            "train_cutoff": pa.array([f.train_cutoff for f in fits], pa.date32()),
+            "holdout_cutoff": pa.array([f.holdout_cutoff for f in fits], pa.date32()),
+            "train_rows": pa.array([f.train_rows for f in fits], pa.int64()),
+            "holdout_rows": pa.array([f.holdout_rows for f in fits], pa.int64()),
+            "holdout_auc": pa.array([f.auc for f in fits], pa.float64()),
+            "brier": pa.array([f.brier for f in fits], pa.float64()),
+            "min_auc": pa.array([min_auc] * len(fits), pa.float64()),
+            "published": pa.array([f.published for f in fits], pa.bool_()),
+            "reason": pa.array([f.reason for f in fits], pa.string()),
+        }
+    )
+
+
+def publish_in_db(db: Path, scores: pa.Table, fits: pa.Table) -> None:
+    """Replace SCHEMA.SCORES_TABLE and SCHEMA.FITS_TABLE in the database."""
+    try:
+        con = duckdb.connect(str(db))
+    except duckdb.Error as error:
+        raise UserError(f"cannot write the scores into {db}: {error}") from error
+    with con:
+        con.execute(f"create schema if not exists {SCHEMA}")
+        for name, table in ((SCORES_TABLE, scores), (FITS_TABLE, fits)):
+            con.register("published", table)
+            con.execute(
+                f"create or replace table {SCHEMA}.{name} as select * from published"
+            )
+            con.unregister("published")
+
+
 def build_as_of(con: duckdb.DuckDBPyConnection) -> dt.date:
     return con.execute(
         "select as_of_date from intermediate.int_build_context"
@@ -243,18 +300,27 @@ def run(
     db: Path,
     out: Path,
     targets: list[str] | None = None,
-    min_auc: float = MIN_AUC,
+    min_auc: float | None = None,
     seed: int = 0,
+    project_dir: Path = PROJECT_DIR,
+    write_db: bool = True,
 ) -> list[Fit]:
-    """Fit every target; write the published scores to the Parquet file `out`."""
+    """Fit the targets; write the published scores to the Parquet file `out`.
+
+    `targets` and `min_auc` default to the project's vars (`configured`). With
+    `write_db`, the scores and every target's verdict are also published in the
+    database (SCHEMA), where the next build reads them into customer_profile.
+    """
+    configured_targets, configured_min_auc = configured(project_dir)
+    targets = targets or configured_targets
+    min_auc = configured_min_auc if min_auc is None else min_auc
     unknown = sorted(set(targets or []) - set(TARGETS))
     if unknown:
         raise ValueError(f"unknown target {unknown}; targets: {', '.join(TARGETS)}")
     with read_db(Path(db)) as con:
         as_of = build_as_of(con)
         fits = [
-            fit_target(con, TARGETS[name], as_of, min_auc, seed)
-            for name in (targets or list(TARGETS))
+            fit_target(con, TARGETS[name], as_of, min_auc, seed) for name in targets
         ]
     rows = [
         (key, fit.target.name, score, as_of, fit.auc)
@@ -273,4 +339,6 @@ def run(
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, out)
+    if write_db:
+        publish_in_db(Path(db), table, _fits_table(fits, as_of, min_auc))
     return fits

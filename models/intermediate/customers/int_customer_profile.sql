@@ -38,6 +38,10 @@ predictions as (
     select * from {{ ref('int_customers_predicted') }}
 ),
 
+propensity as (
+    select * from {{ ref('int_customer_propensity') }}
+),
+
 build_context as (
     select * from {{ ref('int_build_context') }}
 ),
@@ -186,6 +190,13 @@ joined as (
         predictions.prediction_status,
         predictions.count_model,
 
+        -- propensity scores (int_customer_propensity; null unless published)
+        {%- for t in propensity_known_targets() %}
+            propensity.propensity_{{ t }},
+            propensity.propensity_{{ t }}_auc,
+        {%- endfor %}
+        propensity.propensity_as_of_date,
+
         build_context.as_of_date
     from customers
     cross join build_context
@@ -205,6 +216,8 @@ joined as (
         on customers.customer_key = categories.customer_key
     left join predictions
         on customers.customer_key = predictions.customer_key
+    left join propensity
+        on customers.customer_key = propensity.customer_key
 ),
 
 final as (
