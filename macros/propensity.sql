@@ -7,9 +7,11 @@
 {%- endmacro %}
 
 {#- The published scores table of `segmart propensity`, or none when it was never
-    run on this database (or during parsing). -#}
+    run on this database (or during parsing). `segmart propensity` writes to
+    DuckDB only: on PostgreSQL and Spark the score columns are null, and no
+    catalogue lookup of a schema that does not exist is made. -#}
 {% macro propensity_relation(identifier) -%}
-    {%- if not execute -%}
+    {%- if not execute or target.type != 'duckdb' -%}
         {{ return(none) }}
     {%- endif -%}
     {{ return(adapter.get_relation(
