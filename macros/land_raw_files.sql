@@ -295,6 +295,7 @@
             or landed._line_hash <> hash({{ file_values }})
     {%- endset -%}
     {%- do run_query(compare) -%}
+    {%- do segmart_list_relanded_lines(target_table) -%}
     {%- set counts = run_query(
         'select (select count(*) from segmart_landing_changes), '
         ~ '(select count(*) from ' ~ target_table ~ ')'
@@ -318,6 +319,27 @@
     {{ return(true) }}
 {% endmacro %}
 
+
+{#- Lines edited in place (another value at the same _raw_row) are listed in
+    <raw_schema>._relanded_lines for the export's incremental base model, which
+    parses them again whatever their date and then forgets them
+    (incremental_source, record_parsing_fingerprint). Listed whether the changes
+    or the whole file are landed; kept until the base model runs. -#}
+{% macro segmart_list_relanded_lines(target_table) %}
+    {%- set schema, name = target_table.split('.') -%}
+    {%- set base = graph.nodes.get('model.segmart.base_shop__' ~ name) -%}
+    {%- if base is none or base.config.materialized != 'incremental' -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- do run_query(
+        'create table if not exists ' ~ schema ~ '._relanded_lines '
+        ~ '(source_table varchar, _source_file varchar, _raw_row bigint); '
+        ~ 'insert into ' ~ schema ~ '._relanded_lines '
+        ~ 'select ' ~ segmart_literal(name) ~ ', _source_file, _raw_row '
+        ~ 'from segmart_landing_changes '
+        ~ 'where _raw_row is not null and _replaced_row is not null'
+    ) -%}
+{% endmacro %}
 
 {#- Whether this invocation needs the raw tables: some selected node reads a
     source (the base models and the quality reports), or is not a model, seed,

@@ -3,7 +3,8 @@
 {%- set contract = shop_contract('engagement_events') %}
 
 {{ config(
-    pre_hook="{{ forget_rewritten_lines(source('shop', 'engagement_events'), shop_contract('engagement_events')) }}",
+    pre_hook="{{ forget_outdated_lines(source('shop', 'engagement_events'), shop_contract('engagement_events')) }}",
+    post_hook="{{ record_parsing_fingerprint(source('shop', 'engagement_events')) }}",
     **base_model_config()
 ) }}
 
@@ -19,6 +20,8 @@ source as {{ materialized_cte() if is_incremental() else inlined_cte() }} (
     ) | indent(4) }}
 ),
 
+-- parsing: from here on, the SQL is part of the parsing fingerprint
+-- (macros/incremental.sql): an edit re-parses every line once
 enums as {{ inlined_cte() }} (
     {{ join_enums('source', {
         'channel': 'message_channel',

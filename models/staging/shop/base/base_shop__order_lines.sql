@@ -4,7 +4,8 @@
 {%- set contract = shop_contract('order_lines') %}
 
 {{ config(
-    pre_hook="{{ forget_rewritten_lines(source('shop', 'order_lines'), shop_contract('order_lines')) }}",
+    pre_hook="{{ forget_outdated_lines(source('shop', 'order_lines'), shop_contract('order_lines')) }}",
+    post_hook="{{ record_parsing_fingerprint(source('shop', 'order_lines')) }}",
     **base_model_config()
 ) }}
 
@@ -15,6 +16,8 @@ with source as {{ materialized_cte() if is_incremental() else inlined_cte() }} (
     ) | indent(4) }}
 ),
 
+-- parsing: from here on, the SQL is part of the parsing fingerprint
+-- (macros/incremental.sql): an edit re-parses every line once
 parsed as {{ inlined_cte() }} (
     select
         -- ids

@@ -6,7 +6,8 @@
 ] %}
 
 {{ config(
-    pre_hook="{{ forget_rewritten_lines(source('shop', 'orders'), shop_contract('orders')) }}",
+    pre_hook="{{ forget_outdated_lines(source('shop', 'orders'), shop_contract('orders')) }}",
+    post_hook="{{ record_parsing_fingerprint(source('shop', 'orders')) }}",
     **base_model_config()
 ) }}
 
@@ -22,6 +23,8 @@ source as {{ materialized_cte() if is_incremental() else inlined_cte() }} (
     ) | indent(4) }}
 ),
 
+-- parsing: from here on, the SQL is part of the parsing fingerprint
+-- (macros/incremental.sql): an edit re-parses every line once
 enums as {{ inlined_cte() }} (
     {{ join_enums('source', {'status': 'order_status', 'channel': 'order_channel'}) }}
 ),
