@@ -215,6 +215,11 @@
                         ~ rejects ~ '_extra; drop table if exists ' ~ rejects ~ '_extra_scan'
                     ) -%}
                 {%- endif -%}
+                {%- if rejects -%}
+                    {%- do segmart_check_every_line_read(
+                        path, target_table, numbered, header, rejects
+                    ) -%}
+                {%- endif -%}
             {%- endif -%}
         {%- endif -%}
     {%- endfor -%}
@@ -339,6 +344,57 @@
         ~ 'from segmart_landing_changes '
         ~ 'where _raw_row is not null and _replaced_row is not null'
     ) -%}
+{% endmacro %}
+
+{#- Stop the build, naming the file, when the CSV reader silently read less
+    than the whole file: a quote opened and never closed past the sniffer's
+    sample makes DuckDB take the rest of the file for one value and return the
+    lines before it, with no error and no rejected line. The file's lines are
+    counted without quoting (a cheap one-column read): with the header, every
+    landed and every unreadable line, they must all be there. Only when they are
+    not (values holding line breaks span several lines) is the file read again
+    to count each row's lines exactly. -#}
+{% macro segmart_check_every_line_read(path, target_table, numbered, header, rejects) %}
+    {%- set raw_schema = target_table.split('.')[0] -%}
+    {%- set counts = run_query(
+        "select (select count(*) from read_csv(" ~ segmart_literal(path)
+        ~ ", header = false, columns = {'line': 'varchar'}, delim = chr(31), "
+        ~ "quote = '', escape = '', auto_detect = false, ignore_errors = true, "
+        ~ "max_line_size = " ~ segmart_max_line_bytes() ~ ") "
+        ~ "where line is not null and line <> ''), "
+        ~ "(select count(*) from " ~ target_table ~ "), "
+        ~ "(select count(*) from " ~ raw_schema ~ "._unreadable_lines_pending "
+        ~ "where source_file = " ~ segmart_literal(path) ~ ")"
+    ).rows[0] -%}
+    {%- if counts[0] <= 1 + counts[1] + counts[2] -%}{{ return('') }}{%- endif -%}
+    {%- set fields = [] -%}
+    {%- for col in header -%}
+        {%- do fields.append('coalesce(' ~ segmart_identifier(col) ~ ", '')") -%}
+    {%- endfor -%}
+    {%- set text = 'concat(' ~ fields | join(', ') ~ ')' -%}
+    {%- set rejected = run_query(
+        "select count(distinct line) + coalesce(sum(length(csv_line) "
+        ~ "- length(replace(csv_line, chr(10), ''))), 0) from " ~ rejects
+    ).rows[0][0] -%}
+    {%- set read = run_query(
+        'select count(*) + coalesce(sum(length(' ~ text ~ ') - length(replace('
+        ~ text ~ ", chr(10), ''))), 0), max(_segmart_row), arg_max("
+        ~ segmart_identifier(header[0]) ~ ', _segmart_row) from '
+        ~ numbered.replace(rejects, rejects ~ '_count')
+    ).rows[0] -%}
+    {%- do run_query(
+        'drop table if exists ' ~ rejects ~ '_count; drop table if exists '
+        ~ rejects ~ '_count_scan'
+    ) -%}
+    {%- set lost = counts[0] - 1 - read[0] - rejected -%}
+    {%- if lost > 0 -%}
+        {{ exceptions.raise_compiler_error(
+            "segmart: '" ~ path ~ "': " ~ lost ~ " of its lines were not read after "
+            ~ "data row " ~ read[1] ~ " ('" ~ (read[2] | string)[:40] ~ "'): a quote "
+            ~ "opened there and never closed makes the CSV reader take the rest of "
+            ~ "the file for one value. Close or remove that quote and export again."
+        ) }}
+    {%- endif -%}
 {% endmacro %}
 
 {#- Whether this invocation needs the raw tables: some selected node reads a

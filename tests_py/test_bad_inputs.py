@@ -17,7 +17,8 @@ written here because they are binary or large:
 
 Then one small build per file that must stop the build (a ';' file read with the
 default delimiter, a zero-byte orders file, a header naming a column twice, a
-corrupt gzip, an unterminated quote, mixed CRLF/LF line endings).
+corrupt gzip, an unterminated quote, one 20,000 rows down the file, mixed
+CRLF/LF line endings).
 
 Every expected value was worked out by hand from the fixture files:
 1709287200 s = 2024-01-01 (1704067200) + 60 days (31 + 29) + 10 h = 2024-03-01
@@ -260,6 +261,27 @@ STOPS: dict[str, tuple[str, bytes, list[str]]] = {
             'A2,"b@x.com,2024-01-02,EUR,12\nA3,c@x.com,2024-01-03,EUR,13\n'
         ).encode(),
         ["Error when sniffing file"],
+    ),
+    # past the sniffer's sample: DuckDB reads the open quote to the end of the
+    # file and returns the lines before it, without an error. 25,001 lines (a
+    # header and 25,000 rows); data row 20,001 opens a quote; rows 20,002 to
+    # 25,000 (4,999 lines) were lost.
+    "unterminated_quote_far_down": (
+        "orders.csv",
+        (
+            ORDERS_HEADER
+            + "\n"
+            + "".join(
+                f'A{i},"b@x.com,2024-01-02,EUR,12\n'
+                if i == 20_001
+                else f"A{i},a{i}@x.com,2024-01-01,EUR,10\n"
+                for i in range(1, 25_001)
+            )
+        ).encode(),
+        [
+            "4999 of its lines were not read after data row 20001 ('A20001')",
+            "never closed",
+        ],
     ),
     "mixed_line_endings": (
         "orders.csv",
