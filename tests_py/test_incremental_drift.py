@@ -229,7 +229,8 @@ def test_a_changed_enum_seed_parses_every_line_again(drift, tmp_path):
             "where table_name = 'enum_values'"
         ).fetchone()[0]
         con.execute(
-            f"insert into {schema}.enum_values values ('event_type', 'bounce_noted_by_hand', 'bounced')"
+            f"insert into {schema}.enum_values "
+            "values ('event_type', 'bounce_noted_by_hand', 'bounced')"
         )
     run = run_dbt(
         ["run", "--select", "base_shop__engagement_events", "base_shop__order_lines"],
