@@ -300,7 +300,8 @@
     {%- set parents = model.depends_on.nodes -%}
     {%- if 'seed.segmart.enum_values' in parents -%}
         {%- set seed = run_query(
-            'select domain, variant, value from ' ~ ref('enum_values')
+            'select domain, variant, value from '
+            ~ parent_relation('seed.segmart.enum_values')
             ~ ' order by domain, variant, value'
         ) -%}
         {%- set text = [] -%}
@@ -312,7 +313,7 @@
     {%- if 'source.segmart.shop.fx_rates' in parents -%}
         {%- set currencies = run_query(
             'select distinct upper(trim(currency)) as currency from '
-            ~ source('shop', 'fx_rates') ~ ' order by 1'
+            ~ parent_relation('source.segmart.shop.fx_rates') ~ ' order by 1'
         ).columns[0].values() -%}
         {%- do parts.append(['fx_currencies', local_md5(currencies | join(','))]) -%}
     {%- endif -%}
@@ -333,6 +334,16 @@
         .replace(this.database ~ '.', '') -%}
     {%- do parts.append(['code', local_md5(parsing)]) -%}
     {{ return(parts) }}
+{%- endmacro %}
+
+{#- The relation of one of this model's parents (a seed or a source) by its
+    unique id, from the graph: the model's own ref()/source() made the edge. -#}
+{% macro parent_relation(unique_id) -%}
+    {%- set node = graph.nodes.get(unique_id) or graph.sources.get(unique_id) -%}
+    {{ return(api.Relation.create(
+        database=node.database, schema=node.schema,
+        identifier=node.get('alias') or node.get('identifier') or node.name
+    )) }}
 {%- endmacro %}
 
 {#- Why this model must parse every line again, as a list of sentences (empty:
