@@ -2,7 +2,7 @@
     Land the raw exports in schema `raw`, every column as text, before anything runs.
 
     For every table of source `shop` (the raw-export contract, declared once in
-    models/staging/shop/_shop__sources.yml) it looks in var('raw_dir') for
+    models/staging/shop/_shop__sources.yml) it looks in var('raw_dir') (else SEGMART_RAW_DIR) for
     <name>.parquet, <name>.csv or <name>.csv.gz and writes raw.<name> with:
       - exactly the contract columns, as varchar; a column missing from the file is a
         typed null, an extra column is ignored, header names match case-insensitively;
@@ -63,7 +63,7 @@
         {%- do log('segmart: no selected node reads the raw exports: landing skipped', info=true) -%}
         {{ return('') }}
     {%- endif -%}
-    {%- set raw_dir = (var('raw_dir') | string).rstrip('/') -%}
+    {%- set raw_dir = (var('raw_dir', env_var('SEGMART_RAW_DIR', 'data/raw')) | string).rstrip('/') -%}
     {%- set raw_schema = var('raw_schema') -%}
     {%- do run_query('create schema if not exists ' ~ raw_schema) -%}
     {%- set found = run_query(

@@ -17,12 +17,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +38,13 @@ from segmart.contract import PROJECT_DIR
 # in `make test` (tests_py/test_unit_tests.py) and in a plain `dbt build`, not in
 # every production build, where they were a third of a small shop's build time.
 NO_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
+# A folder of the caller's own (a test worker, a script building many shops one
+# after another): every DuckDB build then runs at one fixed path in it, so dbt's
+# saved parse is reused across databases (see :func:`_in_dbt_home`).
+DBT_HOME_ENV = "SEGMART_DBT_HOME"
+# What dbt parses: a change to any of these files is a change to the parse.
+_PARSED = ("models", "macros", "tests", "seeds", "segments", "analyses", "snapshots")
+_PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 _NODE_DONE = re.compile(r"\b(\d+) of (\d+) (?!START\b)[A-Z]")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -176,6 +186,87 @@ def run_dbt(
     cli += ["--target-path", str(target), "--log-path", str(target / "logs")]
     if dbt_vars:
         cli += ["--vars", _vars_text(dbt_vars)]
+    home = os.environ.get(DBT_HOME_ENV)
+    on_duckdb = (
+        env.get("SEGMART_TARGET", "duckdb") == "duckdb" and "--target" not in args
+    )
+    if home and db_path is not None and executable is None and on_duckdb:
+        parse_key = _parse_key(project_dir, cli)
+        with _in_dbt_home(Path(home), Path(db_path), target, parse_key) as (
+            path,
+            saved,
+        ):
+            env["SEGMART_DB_PATH"] = str(path)
+            if saved is not None:
+                env["DBT_PARTIAL_PARSE_FILE_PATH"] = str(saved)
+            return _run(cli, project_dir, env, target, echo, progress)
+    return _run(cli, project_dir, env, target, echo, progress)
+
+
+def _parse_key(project_dir: Path, cli: Sequence[str]) -> str:
+    """What a saved parse depends on besides the environment dbt tracks itself:
+    the project folder, every parsed file's content and the command's --vars."""
+    digest = hashlib.sha256(str(project_dir.resolve()).encode())
+    vars_at = [i for i, arg in enumerate(cli) if arg == "--vars"]
+    for i in vars_at:
+        digest.update(cli[i + 1].encode())
+    files = [project_dir / "dbt_project.yml", project_dir / "profiles.yml"]
+    for folder in _PARSED:
+        files += sorted(p for p in (project_dir / folder).rglob("*") if p.is_file())
+    for path in files:
+        if path.exists():
+            digest.update(str(path.relative_to(project_dir)).encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:16]
+
+
+@contextmanager
+def _in_dbt_home(
+    home: Path, db_path: Path, target: Path, parse_key: str
+) -> Iterator[tuple[Path, Path | None]]:
+    """Run one DuckDB build in `home` (:data:`DBT_HOME_ENV`).
+
+    dbt reuses a saved parse only when the profile is the same, and the
+    database's path is part of it: every build here runs at ``home/segmart.duckdb``.
+    The database file (and a write-ahead log, if any) is moved there for the
+    run and back after it, whatever happens. DuckDB keeps no database name
+    in its views, so the file works at either path. Yields that path and the
+    saved parse for `parse_key` (None before the first build with it); after
+    the run, this run's parse is saved under the key when none was.
+    """
+    home.mkdir(parents=True, exist_ok=True)
+    at_home = home / "segmart.duckdb"
+    own = db_path.resolve()
+    own.parent.mkdir(parents=True, exist_ok=True)
+    saved = home / f"{parse_key}.msgpack"
+    pairs = [(Path(f"{own}{s}"), Path(f"{at_home}{s}")) for s in ("", ".wal")]
+    for _, there in pairs:
+        there.unlink(missing_ok=True)  # left by a run that was killed
+    for here, there in pairs:
+        if here.exists():
+            shutil.move(here, there)
+    written = target / _PARTIAL_PARSE_FILE
+    before = written.stat().st_mtime_ns if written.exists() else None
+    try:
+        yield at_home, (saved if saved.exists() else None)
+    finally:
+        for here, there in pairs:
+            if there.exists():
+                shutil.move(there, here)
+        fresh = written.exists() and written.stat().st_mtime_ns != before
+        if fresh and not saved.exists():
+            shutil.copyfile(written, saved)
+
+
+def _run(
+    cli: list[str],
+    project_dir: Path,
+    env: dict[str, str],
+    target: Path,
+    echo: bool,
+    progress: Callable[[str], None] | None,
+) -> DbtRun:
+    """Run dbt's command line `cli` and read its run_results.json."""
     if progress is None:
         proc = subprocess.run(
             cli,

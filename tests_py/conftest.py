@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from segmart.contract import PROJECT_DIR
-from segmart.dbt import NO_UNIT_TESTS, run_dbt
+from segmart.dbt import DBT_HOME_ENV, NO_UNIT_TESTS, run_dbt
 from tests_py.identity import TEST_SECRET
 
 # Every build and segmart call in the tests uses the fixed test key (never the
@@ -47,6 +47,17 @@ def pytest_configure(config) -> None:
         os.environ.setdefault(
             "DBT_TARGET_PATH", str(PROJECT_DIR / "target" / f"pytest-{worker}")
         )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dbt_home(tmp_path_factory) -> Path:
+    """Every DuckDB build of this worker runs in one folder (segmart.dbt's
+    SEGMART_DBT_HOME), so dbt parses the project once per worker and set of
+    --vars, not once per fixture build: a full parse is about 6 s of a small
+    build's 20 (issue #20). Subprocesses (segmart's own commands) inherit it."""
+    home = tmp_path_factory.mktemp("dbt_home")
+    os.environ[DBT_HOME_ENV] = str(home)
+    return home
 
 
 def raw_values_breaches(

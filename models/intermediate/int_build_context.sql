@@ -1,9 +1,10 @@
 -- One row: the constants of this build.
---   as_of_date     var('as_of') when set, else the newest order date;
+--   as_of_date     var('as_of') (else SEGMART_AS_OF) when set, else the newest order date;
 --   base_currency  var('base_currency') when set, else the shop's only order
 --                  currency, else USD.
 --   prediction_*   the thresholds of int_customers_predicted (vars of the same
 --                  name), here so that its Python code reads them on every engine.
+{% set as_of = var('as_of', env_var('SEGMART_AS_OF', '')) -%}
 with orders as (
     select * from {{ ref('stg_shop__orders') }}
 ),
@@ -18,8 +19,8 @@ order_currencies as (
 
 final as (
     select
-        {% if var('as_of') %}
-            cast('{{ var("as_of") }}' as date) as as_of_date,
+        {% if as_of %}
+            cast('{{ as_of }}' as date) as as_of_date,
         {% else %}
             cast(newest_ordered_at as date) as as_of_date,
         {% endif %}
@@ -30,7 +31,7 @@ final as (
                 when currencies_count = 1 then only_currency else 'USD'
             end as base_currency,
         {% endif %}
-        {{ "true" if var('as_of') else "false" }} as is_as_of_pinned,
+        {{ "true" if as_of else "false" }} as is_as_of_pinned,
         {{ var('prediction_min_repeat_buyers') }} as prediction_min_repeat_buyers,
         {{ var('prediction_min_history_days') }} as prediction_min_history_days,
         {{ var('prediction_backtest_days') }} as prediction_backtest_days,
