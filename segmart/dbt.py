@@ -42,6 +42,11 @@ NO_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
 # after another): every DuckDB build then runs at one fixed path in it, so dbt's
 # saved parse is reused across databases (see :func:`_in_dbt_home`).
 DBT_HOME_ENV = "SEGMART_DBT_HOME"
+# Vars the project reads from the environment when --vars does not set them
+# (int_build_context, land_raw_files). run_dbt passes them that way: a new value
+# then re-parses the one file that reads it, where a new --vars re-parses the
+# whole project (a history of monthly as_of builds parsed it once a month).
+_VARS_FROM_ENV = {"as_of": "SEGMART_AS_OF", "raw_dir": "SEGMART_RAW_DIR"}
 # What dbt parses: a change to any of these files is a change to the parse.
 _PARSED = ("models", "macros", "tests", "seeds", "segments", "analyses", "snapshots")
 _PARTIAL_PARSE_FILE = "partial_parse.msgpack"
@@ -160,7 +165,9 @@ def run_dbt(
     """Invoke dbt (e.g. ``["build"]``) in a subprocess and collect its results.
 
     The database file and raw folder are passed as SEGMART_DB_PATH and
-    SEGMART_RAW_DIR, exactly as a user would set them. `executable` replaces the
+    SEGMART_RAW_DIR, exactly as a user would set them; so are the vars
+    ``as_of`` and ``raw_dir`` (SEGMART_AS_OF, SEGMART_RAW_DIR), so that a new
+    value does not make dbt parse the whole project again. `executable` replaces the
     dbt command (``segmart.spark``'s dbt with Python models on Spark). A
     subprocess keeps each build's DuckDB connection out of the caller's process.
 
@@ -180,6 +187,11 @@ def run_dbt(
         env["SEGMART_RAW_DIR"] = str(raw_dir)
     env.update(keys.dbt_env())
     env.update(extra_env or {})
+    dbt_vars = dict(dbt_vars or {})
+    for name, env_name in _VARS_FROM_ENV.items():
+        if name in dbt_vars:
+            value = dbt_vars.pop(name)
+            env[env_name] = "" if value is None else str(value)
     target = target_path or default_target_path(project_dir)
     command = list(executable) if executable else [dbt_executable()]
     cli = [*command, *args, "--project-dir", str(project_dir)]

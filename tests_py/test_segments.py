@@ -17,6 +17,7 @@ temporary copy of the project and the tests assert on its results:
 
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -293,10 +294,19 @@ def test_qa_page_shows_size_members_exclusions_overlap_and_margin(scenario):
 
 def test_qa_analysis_compiles_and_runs(scenario):
     assert scenario.analysis.success, scenario.analysis.output[-3000:]
-    compiled = next(
-        (scenario.project.parent / "target_analysis").rglob("segment_qa.sql")
+    target = scenario.project.parent / "target_analysis"
+    compiled = next(target.rglob("segment_qa.sql"))
+    # the compiled SQL names the database it was compiled against (the profile's
+    # file, under conftest's dbt_home a fixed name): attach the file under it
+    manifest = json.loads((target / "manifest.json").read_text())
+    database = next(
+        node["database"]
+        for node in manifest["nodes"].values()
+        if node["name"] == "segment_qa"
     )
-    rows = scenario.query(compiled.read_text())
+    with duckdb.connect() as con:
+        con.execute(f"attach '{scenario.db_path}' as \"{database}\" (read_only)")
+        rows = con.execute(compiled.read_text()).fetchall()
     sections = {r[0] for r in rows}
     assert {"size", "margin profile", "top included", "overlap"} <= sections
     assert all(r[2] for r in rows if r[0] == "top included")
