@@ -49,6 +49,31 @@ def pytest_configure(config) -> None:
         )
 
 
+# The modules that take longest (`--durations=0`, 2026-12-04), longest first.
+# pytest-xdist's --dist loadscope hands out modules in collection order, and
+# test_spark.py came near the end: with three workers the suite then waited
+# minutes for the Spark build alone. Starting the longest first evens them out.
+LONGEST_FIRST = (
+    "test_spark.py",
+    "test_postgres.py",
+    "test_propensity_profile.py",
+    "test_discover.py",
+    "test_incremental_drift.py",
+    "test_incremental.py",
+    "test_archetypes.py",
+)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    def rank(item) -> int:
+        name = item.path.name
+        return (
+            LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+        )
+
+    items.sort(key=rank)  # stable: the order within a module is kept
+
+
 @pytest.fixture(scope="session", autouse=True)
 def dbt_home(tmp_path_factory) -> Path:
     """Every DuckDB build of this worker runs in one folder (segmart.dbt's
