@@ -1,5 +1,6 @@
 -- One row: the constants of this build.
---   as_of_date     var('as_of') (else SEGMART_AS_OF) when set, else the newest order date;
+--   as_of_date     var('as_of') (else SEGMART_AS_OF) when set, else the newest
+--                  order date;
 --   base_currency  var('base_currency') when set, else the shop's only order
 --                  currency, else USD.
 --   prediction_*   the thresholds of int_customers_predicted (vars of the same
