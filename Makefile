@@ -37,7 +37,8 @@ lint: setup
 	$(BIN)/ruff check segmart tests_py benchmarks models
 	$(BIN)/ruff format --check segmart tests_py benchmarks models
 	# sqlfluff compiles the models: customer_key needs the installation's key
-	env $$($(BIN)/segmart key --env) $(BIN)/sqlfluff lint models macros tests analyses
+	# (two processes: the dbt templater compiles every model, 89 s in one, 49 s in two)
+	env $$($(BIN)/segmart key --env) $(BIN)/sqlfluff lint --processes 2 models macros tests analyses
 
 # The engines make test builds on, as Debian packages when the machine has none:
 # a PostgreSQL server (the postgres suite starts its own, scripts/pg_start.sh) and
