@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import os
@@ -29,7 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from segmart import keys
+from segmart import dbt_worker, keys
 from segmart.contract import PROJECT_DIR
 
 # dbt's log line of a finished node: "12 of 80 OK created ..." (not "... START").
@@ -278,8 +279,16 @@ def _run(
     echo: bool,
     progress: Callable[[str], None] | None,
 ) -> DbtRun:
-    """Run dbt's command line `cli` and read its run_results.json."""
-    if progress is None:
+    """Run dbt's command line `cli` and read its run_results.json: in the
+    caller's long-lived dbt process when SEGMART_DBT_WORKER=1 (the dbt program,
+    output collected, that process free), else in a process of its own."""
+    ran = None
+    if progress is None and not echo and cli[0] == dbt_executable():
+        if dbt_worker.enabled(env):
+            ran = _worker().run(cli[1:], env, str(project_dir))
+    if ran is not None:
+        returncode, output = ran
+    elif progress is None:
         proc = subprocess.run(
             cli,
             cwd=project_dir,
@@ -297,6 +306,18 @@ def _run(
     if run_results.exists():
         results = json.loads(run_results.read_text()).get("results", [])
     return DbtRun(returncode, output, results)
+
+
+_WORKER: dbt_worker.Worker | None = None
+
+
+def _worker() -> dbt_worker.Worker:
+    """This process's dbt worker (segmart.dbt_worker), started on first use."""
+    global _WORKER
+    if _WORKER is None:
+        _WORKER = dbt_worker.Worker()
+        atexit.register(_WORKER.stop)
+    return _WORKER
 
 
 def _stream(

@@ -15,6 +15,7 @@ import pytest
 
 from segmart.contract import PROJECT_DIR
 from segmart.dbt import DBT_HOME_ENV, NO_UNIT_TESTS, run_dbt
+from segmart.dbt_worker import WORKER_ENV
 from tests_py.identity import TEST_SECRET
 
 # Every build and segmart call in the tests uses the fixed test key (never the
@@ -25,6 +26,10 @@ os.environ.pop("SEGMART_CUSTOMER_KEY_PADS", None)
 # build's CPU (benchmarks/README.md, issue #20). Tests read dbt's output and
 # run_results.json, so the file keeps warnings and errors only.
 os.environ.setdefault("DBT_LOG_LEVEL_FILE", "warn")
+# One dbt process per test worker runs its dbt commands one after another
+# (segmart.dbt_worker): a command in a fresh process paid about 4 s of a small
+# build's 13 for imports and first compiles, and the suite runs about 150.
+os.environ.setdefault(WORKER_ENV, "1")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
