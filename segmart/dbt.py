@@ -4,7 +4,9 @@
   subprocess, with the project's profile against a chosen database and raw
   folder. Quiet (output collected), echoed (dbt writes to the terminal), or
   streamed line by line to a ``progress`` callback (the progress bar of
-  ``segmart build``).
+  ``segmart build``). With ``SEGMART_DBT_WORKER=1`` a collected command runs
+  in the caller's long-lived dbt process instead (:mod:`segmart.dbt_worker`):
+  the same dbt program, without a new process's imports for every command.
 - :func:`dbt_main`: dbt's own command line in *this* process, the one in-process
   branch. It exists for the Spark target: dbt-spark's ``method: session`` runs
   every statement and the Python models on a Spark session inside the dbt
@@ -170,7 +172,9 @@ def run_dbt(
     ``as_of`` and ``raw_dir`` (SEGMART_AS_OF, SEGMART_RAW_DIR), so that a new
     value does not make dbt parse the whole project again. `executable` replaces the
     dbt command (``segmart.spark``'s dbt with Python models on Spark). A
-    subprocess keeps each build's DuckDB connection out of the caller's process.
+    subprocess keeps each build's DuckDB connection out of the caller's process;
+    so does the dbt worker (SEGMART_DBT_WORKER=1, :mod:`segmart.dbt_worker`),
+    which runs the collected commands of the dbt program one after another.
 
     Output: collected into the result; with `echo`, written to this process's
     terminal instead; with `progress`, dbt runs without colours and each line of

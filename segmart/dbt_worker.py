@@ -3,7 +3,7 @@
 A dbt command in a fresh process pays for itself before it runs a node: about
 1.7 s of imports, and the first compile of every macro template; a small
 shop's build is about 13 s, of which about 4 s is that (issue #20). A caller
-that runs dbt many times one after another (the test suite's ~150 builds, a
+that runs dbt many times one after another (the test suite's builds, a
 `segmart backfill` of many dates) can instead keep one child process that runs
 each command with dbt's own :class:`dbtRunner`, one at a time, with the
 command's environment and working folder, and its output collected as the
@@ -55,8 +55,12 @@ def _close_duckdb() -> None:
 def run_one(args: Sequence[str], env: Mapping[str, str], cwd: str) -> tuple[int, str]:
     """One dbt command in this process, as the ``dbt`` program would run it:
     exit code 0 (success), 1 (a node failed) or 2 (dbt could not run)."""
+    from dbt import selected_resources
     from dbt.cli.main import dbtRunner
 
+    # what a command leaves in dbt's module state and the next does not set
+    # again: a run-operation would see the previous command's selection
+    selected_resources.set_selected_resources(set())
     os.environ.clear()
     os.environ.update(env)
     os.chdir(cwd)

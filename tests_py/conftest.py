@@ -28,7 +28,7 @@ os.environ.pop("SEGMART_CUSTOMER_KEY_PADS", None)
 os.environ.setdefault("DBT_LOG_LEVEL_FILE", "warn")
 # One dbt process per test worker runs its dbt commands one after another
 # (segmart.dbt_worker): a command in a fresh process paid about 4 s of a small
-# build's 13 for imports and first compiles, and the suite runs about 150.
+# build's 13 for imports and first compiles, on every fixture build.
 os.environ.setdefault(WORKER_ENV, "1")
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -87,6 +87,31 @@ def test_a_failing_model_fails_the_same_way(tmp_path, monkeypatch):
     assert "error" in set(statuses(runs["1"]).values())
 
 
+def test_a_command_does_not_see_the_previous_commands_selection(
+    tmp_path, monkeypatch
+):
+    # dbt keeps the selected nodes in a module global, which a run-operation
+    # does not set: landing would read them and skip (nothing selected reads raw)
+    monkeypatch.setenv(WORKER_ENV, "1")
+    selected = run_dbt(
+        ["run", "--select", "segment_library"],
+        db_path=tmp_path / "a.duckdb",
+        raw_dir=RAW,
+        target_path=tmp_path / "target_a",
+    )
+    assert "landing skipped" in selected.output
+    landed = run_dbt(
+        ["run-operation", "land_raw_files"],
+        db_path=tmp_path / "b.duckdb",
+        raw_dir=RAW,
+        target_path=tmp_path / "target_b",
+    )
+    assert landed.success, landed.output[-2000:]
+    assert "landing skipped" not in landed.output
+    with duckdb.connect(str(tmp_path / "b.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from raw.orders").fetchone()[0] > 0
+
+
 def test_a_busy_worker_sends_the_command_to_a_process_of_its_own(tmp_path):
     worker = Worker()
     worker._lock.acquire()  # another thread's command is running
