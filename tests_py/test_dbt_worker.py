@@ -65,7 +65,7 @@ def test_a_run_in_the_worker_equals_a_run_of_its_own(tmp_path, monkeypatch):
     ("args", "says"),
     [
         (["run", "--no-such-option"], "no-such-option"),
-        (["run", "--select", "base_shop__fx_rates", "--vars", "{a: [}"], "not valid YAML"),
+        (["run", "--vars", "{a: [}"], "not valid YAML"),
         (["run-operation", "no_such_macro"], "no_such_macro"),
     ],
     ids=["usage", "bad_vars", "unknown_macro"],
@@ -87,9 +87,7 @@ def test_a_failing_model_fails_the_same_way(tmp_path, monkeypatch):
     assert "error" in set(statuses(runs["1"]).values())
 
 
-def test_a_command_does_not_see_the_previous_commands_selection(
-    tmp_path, monkeypatch
-):
+def test_a_command_does_not_see_the_previous_commands_selection(tmp_path, monkeypatch):
     # dbt keeps the selected nodes in a module global, which a run-operation
     # does not set: landing would read them and skip (nothing selected reads raw)
     monkeypatch.setenv(WORKER_ENV, "1")
