@@ -285,13 +285,17 @@ def _run(
 ) -> DbtRun:
     """Run dbt's command line `cli` and read its run_results.json: in the
     caller's long-lived dbt process when SEGMART_DBT_WORKER=1 (the dbt program,
-    output collected, that process free), else in a process of its own."""
+    output not echoed, that process free; `progress` then gets the lines when
+    the command has ended), else in a process of its own."""
     ran = None
-    if progress is None and not echo and cli[0] == dbt_executable():
-        if dbt_worker.enabled(env):
-            ran = _worker().run(cli[1:], env, str(project_dir))
+    if not echo and cli[0] == dbt_executable() and dbt_worker.enabled(env):
+        ran = _worker().run(cli[1:], env, str(project_dir))
     if ran is not None:
         returncode, output = ran
+        if progress is not None:  # the lines come when the command has ended
+            output = _ANSI.sub("", output)
+            for line in output.splitlines(keepends=True):
+                progress(line)
     elif progress is None:
         proc = subprocess.run(
             cli,

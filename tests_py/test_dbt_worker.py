@@ -9,6 +9,7 @@ write it; a busy or dead worker does not stop a command from running.
 from __future__ import annotations
 
 import os
+import re
 import threading
 
 import duckdb
@@ -108,6 +109,30 @@ def test_a_command_does_not_see_the_previous_commands_selection(tmp_path, monkey
     assert "landing skipped" not in landed.output
     with duckdb.connect(str(tmp_path / "b.duckdb"), read_only=True) as con:
         assert con.execute("select count(*) from raw.orders").fetchone()[0] > 0
+
+
+def test_progress_gets_the_same_node_lines(tmp_path, monkeypatch):
+    lines = {}
+    for mode in ("0", "1"):
+        monkeypatch.setenv(WORKER_ENV, mode)
+        got: list[str] = []
+        run = run_dbt(
+            RUN,
+            db_path=tmp_path / f"p{mode}.duckdb",
+            raw_dir=RAW,
+            target_path=tmp_path / f"target{mode}",
+            progress=got.append,
+        )
+        assert run.success
+        assert all(line.endswith("\n") and "\x1b" not in line for line in got)
+        # "1 of 2 OK created sql table model staging.base_shop__fx_rates ..."
+        lines[mode] = [
+            re.sub(r"\s*\[.*\]$", "", line.split("  ", 1)[-1].strip())
+            for line in got
+            if " of " in line and " OK " in line
+        ]
+    assert lines["1"] == lines["0"]
+    assert any("base_shop__fx_rates" in line for line in lines["0"])
 
 
 def test_a_busy_worker_sends_the_command_to_a_process_of_its_own(tmp_path):
